@@ -1,0 +1,1 @@
+"""Subcommands of the ``machinehearing`` command line (see :mod:`machinehearing.cli`)."""
