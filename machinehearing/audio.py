@@ -301,7 +301,7 @@ def normalize(
     y : np.ndarray
         The waveform.
     kind : {"peak", "rms"}
-        ``"peak"``: max |y| becomes ``target``; ``"rms"``: sqrt(mean(y**2)) does.
+        ``"peak"``: ``max(abs(y))`` becomes ``target``; ``"rms"``: ``sqrt(mean(y**2))`` does.
     target : float > 0
 
     Returns

@@ -48,6 +48,7 @@ _NAMES = {
     **{
         name: ".images"
         for name in [
+            "Feature",
             "FeatureSpec",
             "FEATURES",
             "PRESETS",

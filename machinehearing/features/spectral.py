@@ -216,7 +216,7 @@ def get_window(
 
 
 def fft_frequencies(*, sr: float = 22050, n_fft: int = 2048) -> np.ndarray:
-    """Centre frequency of each FFT bin: ``k * sr / n_fft`` for ``k = 0 .. n_fft // 2``.
+    """Centre frequency of each FFT bin: ``k * sr / n_fft`` for ``k = 0, 1, ..., n_fft // 2``.
 
     Parameters
     ----------

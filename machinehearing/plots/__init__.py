@@ -2,8 +2,8 @@
 
 - :mod:`machinehearing.plots.signal` -- :func:`~.signal.waveform`, :func:`~.signal.window`,
   :func:`~.signal.spectrum`
-- :mod:`machinehearing.plots.features` -- :func:`~.features.spectrogram`,
-  :func:`~.features.mel_filterbank`, :func:`~.features.features`
+- :mod:`machinehearing.plots.feature_plots` -- :func:`~.feature_plots.spectrogram`,
+  :func:`~.feature_plots.mel_filterbank`, :func:`~.feature_plots.features`
 - :mod:`machinehearing.plots.results` -- :func:`~.results.training_curves`,
   :func:`~.results.confusion_matrix`, :func:`~.results.per_class_accuracy`,
   :func:`~.results.confused_pairs`, :func:`~.results.feature_comparison`,
@@ -28,11 +28,10 @@ from .._lazy import attach
 
 _NAMES = {
     "signal": ".signal",
-    "features": ".features",
+    "feature_plots": ".feature_plots",
     "results": ".results",
     **{name: ".signal" for name in ["waveform", "window", "spectrum"]},
-    "spectrogram": ".features",
-    "mel_filterbank": ".features",
+    **{name: ".feature_plots" for name in ["spectrogram", "mel_filterbank", "features"]},
     **{
         name: ".results"
         for name in [

@@ -1,4 +1,4 @@
-"""machinehearing.plots.features: cells where they belong in seconds and Hz, against librosa."""
+"""machinehearing.plots.feature_plots: cells in the right place in seconds and Hz."""
 
 from __future__ import annotations
 
@@ -146,7 +146,7 @@ def test_mel_filterbank_peaks_at_the_mel_centre_frequencies(x_axis, render):
 
 def test_features_shows_one_panel_per_feature_with_real_units(render):
     y = tone(440.0, seconds=1.0) + 0.1 * np.random.default_rng(0).normal(size=SR).astype(np.float32)
-    fig = plots.features.features(y, SR, "spectrogram_db,logmel,mfcc,chroma")
+    fig = plots.features(y, SR, "spectrogram_db,logmel,mfcc,chroma")
     panels = [ax for ax in fig.axes if ax.get_title()]
     assert [ax.get_title() for ax in panels] == ["spectrogram_db", "logmel", "mfcc", "chroma"]
     assert panels[0].get_ylim() == pytest.approx((0.0, SR / 2))

@@ -331,7 +331,7 @@ def features(y: np.ndarray, sr: float, specs: str | Sequence, *, fig=None):
     >>> from machinehearing import plots
     >>> sr = 16000
     >>> y = np.random.default_rng(0).normal(size=sr).astype(np.float32)
-    >>> fig = plots.features.features(y, sr, "logmel,mfcc")
+    >>> fig = plots.features(y, sr, "logmel,mfcc")
     >>> [ax.get_title() for ax in fig.axes if ax.get_title()]
     ['logmel', 'mfcc']
     """
