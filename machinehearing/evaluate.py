@@ -214,21 +214,10 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
 def _dataset(config, run_dir: Path, split: str, progress: bool):
     """The ESC50Dataset of ``split`` of the run, from its config (cache rebuilt if needed)."""
     from . import datasets
-    from .train.loop import _synthetic_root
+    from .train import dataset_root, run_split
 
-    if config.data_root is not None:
-        root = Path(config.data_root)
-    else:
-        root = _synthetic_root(config, run_dir)
-        datasets.make_esc50_like(root, progress=progress, **config.synthetic)
-    clips = datasets.load_metadata(root)
-    if config.split == "fold":
-        parts = datasets.fold_split(clips, test_fold=config.test_fold, val_fold=config.val_fold)
-    else:
-        parts = datasets.course_split(clips, task=config.task, seed=config.seed)
-    indices = getattr(parts, split)
-    if split == "val" and len(indices) == 0:  # validation on the test fold
-        indices = parts.test
+    root = dataset_root(config, run_dir, progress=progress)
+    indices = getattr(run_split(config, datasets.load_metadata(root)), split)
     if len(indices) == 0:
         raise DataError(f"the {split!r} side of the split of {run_dir} has no clips")
     return datasets.ESC50Dataset(  # builds the feature cache, or finds the run's
