@@ -280,6 +280,9 @@ def cleanup(context: DistributedContext) -> None:
     >>> cleanup(setup("cpu"))  # nothing to leave in a single process
     """
     if context.owns_group and dist.is_initialized():
+        # wait for every rank (rank 0 may still be writing a checkpoint): a rank that tears
+        # down its gloo connections while a peer still uses them aborts the peer
+        dist.barrier()
         dist.destroy_process_group()
 
 
