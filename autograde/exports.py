@@ -1,0 +1,206 @@
+"""Result files: Gradescope ``results.json``, ``grades.csv`` and JUnit XML, written atomically.
+
+``results.json`` follows Gradescope's autograder schema: top-level ``score``,
+``execution_time``, ``output``, ``output_format``, ``visibility``, ``stdout_visibility``,
+``tests`` (each with ``name``, ``number``, ``score``, ``max_score``, ``status``, ``output``,
+``output_format``, ``visibility``, ``tags``) and ``extra_data``. Every exercise yields a
+visible test for its public cases and an ``after_published`` test for its hidden cases.
+``extra_data`` carries the full :class:`~autograde.engine.ExerciseResult` records and an
+HMAC (keyed with ``AUTOGRADE_SECRET``) so that a forged file is re-graded, not trusted.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import io
+import json
+import os
+import tempfile
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from pathlib import Path
+
+from .engine import _DEFAULT_SECRET, ExerciseResult, SubmissionResult
+from .spec import Exercise
+
+__all__ = ["atomic_write", "gradescope_results", "write_results", "read_results",
+           "load_results", "grades_csv", "junit_xml", "write_class_files"]
+
+
+def atomic_write(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary file in the same directory.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> p = atomic_write(Path(tempfile.mkdtemp()) / "a" / "x.txt", "hi")
+    >>> p.read_text()
+    'hi'
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _signature(records: list[dict], name: str) -> str:
+    key = os.environ.get("AUTOGRADE_SECRET", _DEFAULT_SECRET).encode()
+    payload = json.dumps({"name": name, "exercises": records}, sort_keys=True).encode()
+    return hmac.new(key, payload, hashlib.sha256).hexdigest()
+
+
+def _test_output(e: ExerciseResult, public: bool) -> str:
+    lines = [f"**{e.status}**" + (f" ({e.mode})" if e.mode else "")]
+    cases = [c for c in e.cases if c.public == public]
+    failed = [c for c in cases if not c.passed]
+    lines.append(f"{len(cases) - len(failed)}/{len(cases)} cases passed")
+    if e.status == "forbidden" or (failed and not any(c.message for c in failed)):
+        lines.append(e.message)
+    lines += [f"- {c.message}" for c in failed[:5] if c.message]
+    hint = next((c.hint for c in failed if c.hint), None)
+    if hint:
+        lines.append(f"*Hint:* {hint}")
+    if public and e.figure:
+        lines.append(f"Figure: `{e.figure}`")
+    return "\n\n".join(dict.fromkeys(lines))
+
+
+def gradescope_results(result: SubmissionResult) -> dict:
+    """The Gradescope ``results.json`` dict of a submission.
+
+    Examples
+    --------
+    >>> from autograde.engine import CaseResult
+    >>> e = ExerciseResult(id="9.1-double", session=9, name="double", points=2.0, score=1.0,
+    ...     status="partial", cases=[CaseResult(True, True, "ok"), CaseResult(False, False,
+    ...     "shape", "failed (shape)")], public_points=1.0, public_score=1.0)
+    >>> d = gradescope_results(SubmissionResult("alice", [e]))
+    >>> d["score"], [(t["score"], t["max_score"], t["visibility"]) for t in d["tests"]]
+    (1.0, [(1.0, 1.0, 'visible'), (0.0, 1.0, 'after_published')])
+    """
+    tests = []
+    for e in result.exercises:
+        groups = [(True, e.public_points, e.public_score),
+                  (False, e.points - e.public_points, e.score - e.public_score)]
+        for public, max_score, earned in groups:
+            if max_score <= 0 and not (public and e.points == 0):
+                continue
+            tests.append({
+                "name": f"{e.id} {e.name} ({'public' if public else 'hidden'} cases)",
+                "number": f"{e.id.split('-', 1)[0]}.{'a' if public else 'b'}",
+                "score": round(earned, 6),
+                "max_score": round(max_score, 6),
+                "status": "passed" if earned >= max_score - 1e-9 else "failed",
+                "output": _test_output(e, public),
+                "output_format": "md",
+                "visibility": "visible" if public else "after_published",
+                "tags": [f"session{e.session}", e.id, e.status],
+            })
+    records = [e.to_dict() for e in result.exercises]
+    passed = sum(e.passed for e in result.exercises)
+    return {
+        "score": round(result.score, 6),
+        "execution_time": int(round(result.seconds)),
+        "output": (f"{passed}/{len(result.exercises)} exercises passed; total "
+                   f"{result.score:g}/{result.max_score:g} (device: {result.device})"),
+        "output_format": "md",
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+        "extra_data": {"name": result.name, "device": result.device,
+                       "seconds": result.seconds, "max_score": result.max_score,
+                       "exercises": records, "signature": _signature(records, result.name)},
+    }
+
+
+def write_results(result: SubmissionResult, path: str | os.PathLike) -> Path:
+    """Write the signed Gradescope ``results.json`` atomically; returns the path."""
+    return atomic_write(path, json.dumps(gradescope_results(result), indent=1))
+
+
+def read_results(path: str | os.PathLike) -> dict | None:
+    """The parsed ``results.json`` if it exists and its signature is valid, else None."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        extra = data["extra_data"]
+        expected = _signature(extra["exercises"], extra["name"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not hmac.compare_digest(str(extra.get("signature", "")), expected):
+        return None
+    return data
+
+
+def load_results(out: str | os.PathLike) -> dict[str, list[ExerciseResult]]:
+    """Student name -> exercise results, from every valid ``out/*/results.json``."""
+    found = {}
+    for path in sorted(Path(out).glob("*/results.json")):
+        data = read_results(path)
+        if data is not None:
+            found[path.parent.name] = [ExerciseResult.from_dict(r)
+                                       for r in data["extra_data"]["exercises"]]
+    return found
+
+
+def grades_csv(results: dict[str, list[ExerciseResult]], exercises: Sequence[Exercise]) -> str:
+    """CSV text: one row per student, one column per exercise, then total.
+
+    Examples
+    --------
+    >>> print(grades_csv({}, []).strip())
+    student,total,max_score
+    """
+    ids = [e.id for e in exercises]
+    max_score = sum(float(e.points) for e in exercises)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["student", *ids, "total", "max_score"])
+    for student, records in sorted(results.items()):
+        scores = {r.id: r.score for r in records}
+        row = [f"{scores[i]:g}" if i in scores else "" for i in ids]
+        writer.writerow([student, *row, f"{sum(scores.get(i, 0.0) for i in ids):g}",
+                         f"{max_score:g}"])
+    return buf.getvalue()
+
+
+def junit_xml(results: dict[str, list[ExerciseResult]]) -> str:
+    """JUnit XML: a ``testsuite`` per student, a ``testcase`` per exercise.
+
+    Examples
+    --------
+    >>> junit_xml({}).startswith("<?xml")
+    True
+    """
+    suites = ET.Element("testsuites", name="autograde")
+    for student, records in sorted(results.items()):
+        failures = sum(not r.passed for r in records)
+        suite = ET.SubElement(suites, "testsuite", name=student, tests=str(len(records)),
+                              failures=str(failures),
+                              time=f"{sum(r.seconds for r in records):.3f}")
+        for r in records:
+            case = ET.SubElement(suite, "testcase", classname=f"{student}.session{r.session}",
+                                 name=r.id, time=f"{r.seconds:.3f}")
+            if not r.passed:
+                failure = ET.SubElement(case, "failure", type=r.status,
+                                        message=f"{r.score:g}/{r.points:g}: {r.status}")
+                failure.text = "\n".join(x for x in (r.message, r.hint) if x)
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, "unicode") + "\n"
+
+
+def write_class_files(out: str | os.PathLike, exercises: Sequence[Exercise]) -> None:
+    """Rewrite ``out/grades.csv`` and ``out/junit.xml`` from every valid results file."""
+    results = load_results(out)
+    atomic_write(Path(out) / "grades.csv", grades_csv(results, exercises))
+    atomic_write(Path(out) / "junit.xml", junit_xml(results))
