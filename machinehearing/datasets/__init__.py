@@ -36,6 +36,7 @@ _NAMES = {
     # ``from machinehearing.datasets.download import download``
     **{name: ".download" for name in ["URL", "SHA256", "verify", "VerifyReport"]},
     "make_esc50_like": ".synthetic",
+    "course_dataset": ".synthetic",
     **{
         name: ".cache"
         for name in ["precompute", "FeatureCache", "ESC50Dataset", "make_loader"]

@@ -36,9 +36,20 @@ from tqdm.auto import tqdm
 
 from ..errors import DataError, ParameterError
 from .download import replace_dir
-from .esc50 import AUDIO_DIR, CLASSES, COLUMNS, ESC10_TARGETS, METADATA_FILE, N_FOLDS
+from .esc50 import (
+    AUDIO_DIR,
+    CLASSES,
+    COLUMNS,
+    DATA_ENV,
+    ESC10_TARGETS,
+    METADATA_FILE,
+    N_FOLDS,
+)
 
-__all__ = ["make_esc50_like", "synthetic_targets", "MARKER_FILE"]
+__all__ = ["make_esc50_like", "course_dataset", "synthetic_targets", "MARKER_FILE", "CACHE_ENV"]
+
+#: environment variable naming where generated data is kept (default ~/.cache/machinehearing)
+CACHE_ENV = "MACHINEHEARING_CACHE"
 
 #: written last into a generated dataset: the generation parameters
 MARKER_FILE = "meta/synthetic.json"
@@ -325,3 +336,55 @@ def make_esc50_like(
         shutil.rmtree(tmp, ignore_errors=True)
     return root
 
+
+def course_dataset(
+    *,
+    n_classes: int = 10,
+    clips_per_class: int = 8,
+    sr: int = 16000,
+    cache_dir: str | PathLike | None = None,
+    progress: bool = False,
+) -> Path:
+    """The dataset a notebook or example works on: the real ESC-50 if configured, else synthetic.
+
+    When the environment variable ``MACHINEHEARING_DATA`` is set it names the real ESC-50
+    directory, which is returned as is. Otherwise a small synthetic ESC-50-like set is
+    generated once (by :func:`make_esc50_like`) in ``cache_dir``, and later calls reuse it.
+    A student can therefore start without the 600 MB download and switch to the real data
+    by setting one variable.
+
+    Parameters
+    ----------
+    n_classes, clips_per_class, sr : int
+        Size of the synthetic set (5-second clips); see :func:`make_esc50_like`.
+    cache_dir : str or path-like, optional
+        Where the synthetic set is kept: default ``$MACHINEHEARING_CACHE``, else
+        ``~/.cache/machinehearing``.
+    progress : bool, default=False
+        Show a progress bar while generating.
+
+    Returns
+    -------
+    pathlib.Path
+        The dataset root (``audio/``, ``meta/esc50.csv``).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> _ = os.environ.pop("MACHINEHEARING_DATA", None)  # use the synthetic set
+    >>> root = course_dataset(n_classes=5, clips_per_class=5, sr=8000,
+    ...                       cache_dir=tempfile.mkdtemp())
+    >>> root.name, len(list((root / "audio").glob("*.wav")))
+    ('esc50-synthetic-5x5-8000Hz', 25)
+    """
+    import os
+
+    real = os.environ.get(DATA_ENV)
+    if real:
+        return Path(real)
+    if cache_dir is None:
+        cache_dir = os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "machinehearing"
+    root = Path(cache_dir) / f"esc50-synthetic-{n_classes}x{clips_per_class}-{sr}Hz"
+    return make_esc50_like(
+        root, n_classes=n_classes, clips_per_class=clips_per_class, sr=sr, progress=progress
+    )

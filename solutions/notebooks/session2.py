@@ -7,23 +7,15 @@
 # `session2.py`. The figures use the library `machinehearing.features`.
 
 # %% readonly
-import os
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 
 from autograde import check
 from machinehearing import audio, features, plots
-from machinehearing.datasets import esc50
-from machinehearing.datasets.synthetic import make_esc50_like
+from machinehearing.datasets import course_dataset, esc50
 from machinehearing.plots import features as show_features
 
-DATA = os.environ.get("MACHINEHEARING_DATA")
-if not DATA:
-    cache = Path(os.environ.get("MACHINEHEARING_CACHE", Path.home() / ".cache" / "machinehearing"))
-    DATA = cache / "esc50-synthetic"
-    if not (DATA / "meta" / "esc50.csv").exists():
-        make_esc50_like(DATA, n_classes=10, clips_per_class=8, sr=16000, progress=False)
+DATA = course_dataset()  # $MACHINEHEARING_DATA, else a small synthetic set
 clips = esc50.load_metadata(DATA)
 print(f"{len(clips)} clips in {DATA}")
 

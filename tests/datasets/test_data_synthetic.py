@@ -133,3 +133,24 @@ def test_classes_are_learnable_across_folds(esc50_root):
         dist = ((x[~train, None, :] - centroids[None]) ** 2).sum(axis=-1)
         correct += np.sum(targets[dist.argmin(axis=1)] == y[~train])
     assert correct / len(clips) > 0.5  # chance: 0.1
+
+
+def test_course_dataset_uses_the_real_data_when_configured(monkeypatch, tmp_path):
+    from machinehearing.datasets import course_dataset
+
+    monkeypatch.setenv("MACHINEHEARING_DATA", str(tmp_path / "ESC-50"))
+    assert course_dataset(cache_dir=tmp_path / "cache") == tmp_path / "ESC-50"
+    assert not (tmp_path / "cache").exists()  # nothing generated
+
+
+def test_course_dataset_generates_the_synthetic_set_once(monkeypatch, tmp_path):
+    from machinehearing.datasets import course_dataset, load_metadata
+
+    monkeypatch.delenv("MACHINEHEARING_DATA", raising=False)
+    monkeypatch.setenv("MACHINEHEARING_CACHE", str(tmp_path / "cache"))
+    root = course_dataset(n_classes=5, clips_per_class=5, sr=8000)
+    assert root.parent == tmp_path / "cache"
+    assert len(load_metadata(root)) == 25
+    stamp = (root / "meta" / "esc50.csv").stat().st_mtime_ns
+    assert course_dataset(n_classes=5, clips_per_class=5, sr=8000) == root
+    assert (root / "meta" / "esc50.csv").stat().st_mtime_ns == stamp
