@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 TORCH ?= torch==2.13.0
+# the venv's console scripts (nbgrader runs `alembic`, tests run `machinehearing`) come first
+export PATH := $(abspath $(BIN)):$(PATH)
 
 .PHONY: install demo test lint docs clean
 
