@@ -17,41 +17,17 @@ import hmac
 import io
 import json
 import os
-import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
 
+from machinehearing._io import atomic_write_text
+
 from .engine import _DEFAULT_SECRET, ExerciseResult, SubmissionResult
 from .spec import Exercise
 
-__all__ = ["atomic_write", "gradescope_results", "write_results", "read_results",
+__all__ = ["gradescope_results", "write_results", "read_results",
            "load_results", "grades_csv", "junit_xml", "write_class_files"]
-
-
-def atomic_write(path: str | os.PathLike, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file in the same directory.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> p = atomic_write(Path(tempfile.mkdtemp()) / "a" / "x.txt", "hi")
-    >>> p.read_text()
-    'hi'
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def _signature(records: list[dict], name: str) -> str:
@@ -126,7 +102,7 @@ def gradescope_results(result: SubmissionResult) -> dict:
 
 def write_results(result: SubmissionResult, path: str | os.PathLike) -> Path:
     """Write the signed Gradescope ``results.json`` atomically; returns the path."""
-    return atomic_write(path, json.dumps(gradescope_results(result), indent=1))
+    return atomic_write_text(path, json.dumps(gradescope_results(result), indent=1))
 
 
 def read_results(path: str | os.PathLike) -> dict | None:
@@ -202,5 +178,5 @@ def junit_xml(results: dict[str, list[ExerciseResult]]) -> str:
 def write_class_files(out: str | os.PathLike, exercises: Sequence[Exercise]) -> None:
     """Rewrite ``out/grades.csv`` and ``out/junit.xml`` from every valid results file."""
     results = load_results(out)
-    atomic_write(Path(out) / "grades.csv", grades_csv(results, exercises))
-    atomic_write(Path(out) / "junit.xml", junit_xml(results))
+    atomic_write_text(Path(out) / "grades.csv", grades_csv(results, exercises))
+    atomic_write_text(Path(out) / "junit.xml", junit_xml(results))

@@ -6,12 +6,12 @@ the grader.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
+from machinehearing._io import atomic_path
 
 from .engine import ExerciseResult, SubmissionResult, figure_pairs
 
@@ -135,10 +135,8 @@ def save_figures(results: Sequence[ExerciseResult], folder: Path, *,
         folder.mkdir(parents=True, exist_ok=True)
         fig = comparison_figure(*pairs[0], title=f"{result.id}: {result.status}")
         path = folder / f"{result.id}.png"
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".png.tmp")
-        with os.fdopen(fd, "wb") as f:
-            fig.savefig(f, format="png", dpi=80)
-        os.replace(tmp, path)
+        with atomic_path(path, suffix=".png") as tmp:
+            fig.savefig(tmp, format="png", dpi=80)
         result.figure = f"feedback/{path.name}"
         written.append(path)
     return written

@@ -50,11 +50,12 @@ import json
 import os
 import re
 import sys
-import tempfile
 import tokenize
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from machinehearing._io import atomic_write_text
 
 __all__ = [
     "BEGIN",
@@ -427,18 +428,6 @@ def build(
     return files
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def release(
     solutions: str | os.PathLike = "solutions",
     out: str | os.PathLike = "exercises",
@@ -477,7 +466,7 @@ def release(
         if current != text:
             changed.append(path)
             if not check:
-                _write_atomic(path, text)
+                atomic_write_text(path, text)
     return changed
 
 

@@ -1,15 +1,27 @@
-"""Run student code in a child process; move data across as ``.npy`` and JSON only.
+"""Run student code in child processes; move data across as ``.npy`` and JSON only.
 
 The grader (parent) writes a job: the path of the student module, and for each exercise its
-target name and input cases. A child process (``python -I -m autograde.sandbox JOB``) imports
-the student module and calls the targets; it writes each exercise's outputs back as ``.npy``
-files (``allow_pickle=False``) plus JSON, and reports progress on a private pipe. The parent
+target name and input cases. A child process imports the student module and runs the
+exercises one after the other; it writes each exercise's outputs back as ``.npy`` files
+(``allow_pickle=False``) plus JSON and reports on a private pipe, one JSON line when an
+exercise starts and one when it is done. The parent enforces each exercise's timeout: when
+an exercise hangs or kills the child, the parent kills the child, records the failure of
+that exercise only, and a fresh child carries on with the remaining exercises. The parent
 never unpickles anything produced by the child and decodes outputs into plain data
 (ndarray of numeric dtype, Python scalars, lists, tuples, dicts).
 
+The children are forked by a *fork server* (``python -I -m autograde.sandbox --server``):
+a clean process, started with the children's environment, that imports numpy, torch (when
+the job needs it) and the modules of the forbidden functions once and never runs student
+code, so a child starts in milliseconds rather than seconds. :func:`fork_servers` keeps
+the servers alive across the submissions of a grading run (one per kind of job: per
+course session).
+
 Isolation of the child
 ----------------------
-- its own session and process group (killed as a whole after a timeout or crash);
+- its own process group, killed as a whole after a timeout or crash by a small monitor
+  process that reaps it only then (a recycled pid is never signalled); no file
+  descriptors but ``/dev/null`` as stdin, its log and its event pipe;
 - a seccomp filter installed before the student module is imported: ``fork``, ``vfork``,
   ``clone`` without ``CLONE_THREAD`` fail with ``EAGAIN`` (threads still work), so a fork
   bomb cannot create a single process (Linux x86-64 and aarch64; elsewhere only the
@@ -340,7 +352,8 @@ class _ForkServer:
             socket.send_fds(self.sock, [json.dumps(dict(request)).encode()], list(fds))
 
     def close(self) -> None:
-        self.sock.close()  # the server reads EOF and exits
+        with self.lock:  # not in the middle of a request
+            self.sock.close()  # the server reads EOF and exits
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:  # pragma: no cover - a stuck import
@@ -399,11 +412,13 @@ def _has_tensor(value: Any) -> bool:
     return False
 
 
-def _server(preload: Mapping[str, Any], *, replace: bool = False) -> _ForkServer:
+def _server(preload: Mapping[str, Any], *, failed: _ForkServer | None = None) -> _ForkServer:
+    """The fork server of ``preload``; a fresh one when it died or is ``failed``."""
     key = json.dumps(preload, sort_keys=True)
     with _SERVERS_LOCK:
         server = _SERVERS.get(key)
-        stale = server if server is not None and (replace or not server.alive()) else None
+        stale = server if server is not None and (server is failed or not server.alive()) \
+            else None
         if server is None or stale is not None:
             server = _SERVERS[key] = _ForkServer(preload)
     if stale is not None:
@@ -412,11 +427,18 @@ def _server(preload: Mapping[str, Any], *, replace: bool = False) -> _ForkServer
 
 
 def prestart(tasks: Sequence[Task]) -> None:
-    """Start the fork server of ``tasks`` now (inside a :func:`fork_servers` block).
+    """Start the fork server of ``tasks`` now, so that it imports its libraries while the
+    grader computes other references (inside a :func:`fork_servers` block; no-op outside).
 
-    It imports its libraries while the grader computes other references.
+    Examples
+    --------
+    >>> with fork_servers():
+    ...     prestart([])  # the server of jobs that need neither torch nor a guard
     """
-    _server(_preload_of(tasks))
+    with _SERVERS_LOCK:
+        inside = _SERVERS_USERS > 0
+    if inside:
+        _server(_preload_of(tasks))
 
 
 class _Child:
@@ -425,29 +447,39 @@ class _Child:
     def __init__(self, preload: Mapping[str, Any], job: Path, env: dict[str, str], cwd: Path,
                  log: Path):
         self.log = log
+        self.buffer = self.status_buffer = b""
+        self.returncode: int | None = None
+        request = {"job": str(job), "env": env, "cwd": str(cwd)}
+        server = None
+        for attempt in range(2):  # a server found dead (a student may kill it) is replaced
+            server = _server(preload, failed=server if attempt else None)
+            if self._start(server, request, log):
+                return
+        raise ConnectionError("the fork server did not start the child")
+
+    def _start(self, server: _ForkServer, request: Mapping[str, Any], log: Path) -> bool:
+        """Ask ``server`` for the child; False when no child was started."""
         event_r, event_w = os.pipe()
         control_r, control_w = os.pipe()
         status_r, status_w = os.pipe()
         log_fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        request = {"job": str(job), "env": env, "cwd": str(cwd)}
+        self.fd, self.control, self.status = event_r, control_w, status_r
+        self.status_buffer = b""
         try:
-            try:
-                _server(preload).spawn(request, (event_w, control_r, status_w, log_fd))
-            except (BrokenPipeError, ConnectionError):  # a dead server: start a fresh one
-                _server(preload, replace=True).spawn(request,
-                                                     (event_w, control_r, status_w, log_fd))
-        except BaseException:
+            server.spawn(request, (event_w, control_r, status_w, log_fd))
+            sent = True
+        except OSError:  # the server is gone
+            sent = False
+        finally:
+            for fd in (event_w, control_r, status_w, log_fd):  # the server has copies
+                os.close(fd)
+        pid = self._status("pid", timeout=30.0) if sent else None
+        if pid is None:  # nothing was forked
             for fd in (event_r, control_w, status_r):
                 os.close(fd)
-            raise
-        finally:
-            for fd in (event_w, control_r, status_w, log_fd):
-                os.close(fd)
-        self.fd, self.control, self.status = event_r, control_w, status_r
-        self.buffer = self.status_buffer = b""
-        self.returncode: int | None = None
-        pid = self._status("pid", timeout=30.0)
-        self.pid = int(pid) if pid is not None else None
+            return False
+        self.pid = int(pid)
+        return True
 
     def events(self, deadline: float) -> tuple[list[dict], bool]:
         """Events received before ``deadline`` (monotonic) and whether the pipe closed."""
@@ -1010,7 +1042,10 @@ def _server_main(fd: int, preload: Mapping[str, Any]) -> None:
             pid = -1
         if pid == 0:
             sock.close()
-            _monitor(json.loads(message), *fds)
+            try:
+                _monitor(json.loads(message), *fds)
+            finally:
+                os._exit(1)
         for descriptor in fds:
             os.close(descriptor)
     os._exit(0)
@@ -1032,15 +1067,17 @@ def _monitor(request: Mapping[str, Any], events: int, control: int, status: int,
     os.close(log)
     with contextlib.suppress(OSError):  # its own process group (the child does it too)
         os.setpgid(pid, pid)
-    os.write(status, f"pid {pid}\n".encode())
-    while os.read(control, 4096):  # blocks until the grader closes the pipe
-        pass
+    with contextlib.suppress(OSError):  # OSError: the grader is gone
+        os.write(status, f"pid {pid}\n".encode())
+        while os.read(control, 4096):  # blocks until the grader closes the pipe
+            pass
     with contextlib.suppress(OSError):
         os.killpg(pid, signal.SIGKILL)
     with contextlib.suppress(OSError):
         os.kill(pid, signal.SIGKILL)
     _, wait_status = os.waitpid(pid, 0)
-    os.write(status, f"exit {os.waitstatus_to_exitcode(wait_status)}\n".encode())
+    with contextlib.suppress(OSError):
+        os.write(status, f"exit {os.waitstatus_to_exitcode(wait_status)}\n".encode())
     os._exit(0)
 
 

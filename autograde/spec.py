@@ -9,7 +9,8 @@ defines ``EXERCISES: list[Exercise]``.
 A complete declaration (function kind)::
 
     import numpy as np
-    from autograde.spec import Case, Exercise, Hint, allclose, hints
+    from autograde.compare import allclose
+    from autograde.spec import Case, Exercise, Hint, hints
     from machinehearing import features
 
     def _public(rng):                      # students see these inputs (fixed seed)
@@ -100,13 +101,6 @@ __all__ = [
     "Hint",
     "Exercise",
     "Unsupported",
-    "allclose",
-    "equal",
-    "shape_only",
-    "all_of",
-    "decreasing",
-    "at_least",
-    "metrics_close",
     "parse_memory",
     "resolve",
     "describe",
@@ -401,14 +395,6 @@ def plain_array(value: Any) -> np.ndarray:
     return np.asarray(value)
 
 
-# Re-exported so that a declaration file needs a single import line.
+# Re-exported so that a declaration needs one import line for the spec and the hints (the
+# comparators live in autograde.compare, which imports this module).
 from . import hints  # noqa: E402
-from .compare import (  # noqa: E402
-    all_of,
-    allclose,
-    at_least,
-    decreasing,
-    equal,
-    metrics_close,
-    shape_only,
-)

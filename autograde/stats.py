@@ -12,7 +12,9 @@ import os
 from collections import Counter
 from pathlib import Path
 
-from .exports import atomic_write, load_results
+from machinehearing._io import atomic_write_bytes, atomic_write_text
+
+from .exports import load_results
 
 __all__ = ["class_stats", "format_stats", "plot_stats", "write_stats_csv"]
 
@@ -91,13 +93,9 @@ def plot_stats(rows: list[dict], path: str | os.PathLike) -> Path:
     ax.set_ylabel("fraction of students / points")
     ax.set_title("Class results per exercise")
     ax.legend(loc="lower right", fontsize=8)
-    path = Path(path)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(buf.getvalue())
-    os.replace(tmp, path)
+    atomic_write_bytes(path, buf.getvalue())
     return path
 
 
@@ -110,4 +108,4 @@ def write_stats_csv(rows: list[dict], path: str | os.PathLike) -> Path:
         writer.writerow([r["id"], r["students"], f"{r['pass_rate']:.4f}",
                          f"{r['mean_score']:.4f}", f"{r['points']:g}",
                          " | ".join(f"{t} (x{n})" for t, n in r["hints"])])
-    return atomic_write(path, buf.getvalue())
+    return atomic_write_text(path, buf.getvalue())

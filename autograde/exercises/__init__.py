@@ -25,7 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from ..spec import Case, Comparator, Exercise, Verdict, allclose, as_numeric, plain_array
+from ..compare import allclose
+from ..spec import Case, Comparator, Exercise, Verdict, as_numeric, plain_array
 
 __all__ = [
     "SESSIONS",

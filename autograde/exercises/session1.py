@@ -6,7 +6,8 @@ import numpy as np
 
 from machinehearing import audio, features
 
-from ..spec import Case, Exercise, Hint, allclose, equal, hints
+from ..compare import allclose, equal
+from ..spec import Case, Exercise, Hint, hints
 from . import close_to_scale, matches, part, signal
 
 # ----------------------------------------------------------------- the usual mistakes

@@ -7,7 +7,8 @@ import torch
 
 from machinehearing import features
 
-from ..spec import Case, Exercise, Hint, allclose, hints
+from ..compare import allclose
+from ..spec import Case, Exercise, Hint, hints
 from . import close_to_scale, matches, signal
 
 # ----------------------------------------------------------------- the usual mistakes

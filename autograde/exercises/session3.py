@@ -7,7 +7,8 @@ import numpy as np
 from machinehearing import audio, models
 from machinehearing.datasets import esc50
 
-from ..spec import Case, Exercise, Hint, allclose, equal, hints
+from ..compare import allclose, equal
+from ..spec import Case, Exercise, Hint, hints
 from . import matches, signal
 
 # ----------------------------------------------------------------- references

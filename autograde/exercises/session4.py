@@ -14,7 +14,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..spec import Case, Exercise, Hint, Verdict, all_of, at_least, decreasing, metrics_close
+from ..compare import all_of, at_least, decreasing, metrics_close
+from ..spec import Case, Exercise, Hint, Verdict
 
 _N_CLASSES = 4
 

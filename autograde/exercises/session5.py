@@ -15,7 +15,8 @@ import torch
 from machinehearing import features
 from machinehearing.train import augment
 
-from ..spec import Case, Exercise, Hint, Verdict, allclose, hints, plain_array
+from ..compare import allclose
+from ..spec import Case, Exercise, Hint, Verdict, hints, plain_array
 from . import matches, numeric, signal
 
 # ----------------------------------------------------------------- make_input

@@ -23,6 +23,7 @@ EXPECTED = {
     "infinite_loop": (2.0, {"9.1-hann": (0.0, "timeout", "timed out after 2 s")}),
     "exit_at_import": (0.0, {"9.2-power": (0.0, "error", "exited with status 0")}),
     "import_error": (0.0, {"9.1-hann": (0.0, "error", "ModuleNotFoundError at line 1")}),
+    "kill_grader": (3.0, {"9.1-hann": (1.0, "passed", "")}),
     "segfault": (2.0, {"9.1-hann": (0.0, "crash", "crashed with signal SIGSEGV at line 6")}),
     "allocate_50gb": (2.0, {"9.1-hann": (0.0, "memory", "killed: exceeded 1 GiB")}),
     "fork_bomb": (2.0, {"9.1-hann": (0.0, "timeout", "timed out after 2 s")}),

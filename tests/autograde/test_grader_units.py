@@ -10,20 +10,10 @@ import numpy as np
 import pytest
 
 from autograde import hints
+from autograde.compare import all_of, allclose, at_least, decreasing, equal, shape_only
 from autograde.engine import forbidden_in_source, submission_seed
 from autograde.sandbox import decode, encode
-from autograde.spec import (
-    Case,
-    Exercise,
-    Unsupported,
-    all_of,
-    allclose,
-    at_least,
-    decreasing,
-    equal,
-    parse_memory,
-    shape_only,
-)
+from autograde.spec import Case, Exercise, Unsupported, parse_memory
 
 
 @pytest.mark.parametrize(("student", "expected", "prop"), [

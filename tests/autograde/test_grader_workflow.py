@@ -131,3 +131,32 @@ def test_module_and_procedure_exercises(name, score, message):
     assert result.score == pytest.approx(score)
     assert message in result.exercises[0].message
     assert result.exercises[1].mode == "reduced (cpu)"
+
+
+def _fork_servers() -> set[int]:
+    """Fork servers started by this process (``python -m autograde.sandbox --server``)."""
+    pids = set()
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes().split(b"\0")
+            ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if b"autograde.sandbox" in cmdline and b"--server" in cmdline and ppid == os.getpid():
+            pids.add(int(proc.name))
+    return pids
+
+
+def test_fork_servers_are_shared_in_a_block_replaced_when_killed_and_stopped_after():
+    from autograde.engine import grade_submission, load_exercises
+    from autograde.sandbox import fork_servers
+
+    exercises = load_exercises(PACKAGE)
+    names = ("correct", "kill_grader", "symmetric_hann", "correct")
+    with fork_servers():
+        scores = [grade_submission(SUBMISSIONS / name, exercises=exercises,
+                                   import_timeout=10).score for name in names]
+        running = _fork_servers()
+    assert scores == [3.0, 3.0, 2.0, 3.0]
+    assert len(running) == 1  # one kind of job; the one kill_grader killed was replaced
+    assert _fork_servers() == set()
