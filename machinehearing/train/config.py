@@ -418,7 +418,7 @@ class TrainConfig:
 
         ``"course"``: the course protocol (3 s crops, 128 x 128 log-mel images, batch 32,
         50 epochs of AdamW with a cosine schedule, SpecAugment and mixup).
-        ``"demo"``: small images and few epochs, trains in about a minute on a laptop CPU.
+        ``"demo"``: 64 x 64 images and 8 epochs, for a quick run on a laptop CPU.
 
         Examples
         --------
@@ -470,7 +470,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         seconds=3.0,
         size=(64, 64),
         batch_size=16,
-        epochs=6,
+        epochs=8,
         optimizer="adamw",
         lr=2e-3,
         weight_decay=1e-2,
