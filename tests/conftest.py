@@ -28,6 +28,12 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_gpu)
 
 
+@pytest.fixture(autouse=True)
+def _hermetic_data_environment(monkeypatch):
+    """Tests never pick up a real dataset or cache from the environment of whoever runs them."""
+    monkeypatch.delenv("MACHINEHEARING_DATA", raising=False)
+
+
 #: parameters of the shared tiny dataset: 10 classes spread over the 5 categories,
 #: 8 clips per class, 16 kHz, 5 s (the real ESC-50 clip length)
 TINY = dict(n_classes=10, clips_per_class=8, sr=16000, duration=5.0, seed=0)

@@ -61,3 +61,12 @@ def test_python_dash_m_runs_the_cli():
     )
     assert out.returncode == 0
     assert "COMMAND" in out.stdout
+
+
+@pytest.mark.parametrize("given, expected", [([], "/env/ESC-50"), (["--data", "/x"], "/x")])
+def test_training_commands_read_the_dataset_from_the_environment(monkeypatch, given, expected):
+    from machinehearing.commands.train import config_from_args
+
+    monkeypatch.setenv("MACHINEHEARING_DATA", "/env/ESC-50")
+    args = cli.build_parser("train").parse_args(["train", "--run-dir", "r", *given])
+    assert config_from_args(args).data_root == expected

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import typing
 from pathlib import Path
 
+from ..datasets.esc50 import DATA_ENV
 from ..errors import ParameterError
 from ..train.config import FEATURE_DTYPES, OPTIMIZERS, SCHEDULES, SPLITS, TASKS, TrainConfig
 
@@ -195,6 +197,9 @@ def configure_crossval(parser: argparse.ArgumentParser) -> None:
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     """The TrainConfig assembled from --preset, --config and the field flags.
 
+    Without a data root from any of them, ``$MACHINEHEARING_DATA`` names the dataset when
+    set (otherwise a synthetic ESC-50-like set is generated next to the run).
+
     Examples
     --------
     >>> from machinehearing.cli import build_parser
@@ -214,7 +219,10 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     }
     if "synthetic" in overrides:
         overrides["synthetic"] = {**base.synthetic, **overrides["synthetic"]}
-    return dataclasses.replace(base, **overrides)
+    config = dataclasses.replace(base, **overrides)
+    if config.data_root is None and os.environ.get(DATA_ENV):
+        config = dataclasses.replace(config, data_root=os.environ[DATA_ENV])
+    return config
 
 
 def _print_config(config: TrainConfig) -> int:

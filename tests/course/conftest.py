@@ -70,13 +70,15 @@ class CourseRuns:
 
 
 def _environment(base: Path) -> dict[str, str]:
-    """Kernels: quick training, a cache and runs folder of their own, one thread each.
+    """Kernels: quick training on the synthetic set, a cache and runs folder of their own,
+    one thread each.
 
     The interpreter's scripts come first on PATH: nbgrader starts ``alembic`` by name, which
     is only found in a virtual environment that was never activated through its PATH.
     """
     path = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
-    return {**os.environ, "PATH": path, "MACHINEHEARING_QUICK": "1", "MPLBACKEND": "Agg",
+    inherited = {k: v for k, v in os.environ.items() if k != "MACHINEHEARING_DATA"}
+    return {**inherited, "PATH": path, "MACHINEHEARING_QUICK": "1", "MPLBACKEND": "Agg",
             "MACHINEHEARING_CACHE": str(base / "cache"), "MACHINEHEARING_RUNS": str(base / "runs"),
             "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
