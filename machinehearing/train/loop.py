@@ -393,7 +393,9 @@ class CrossvalResult:
     folds : dict of int to TrainResult
         Result of each test fold.
     mean, std : float
-        Mean and standard deviation (``ddof=0``) of the folds' test accuracies.
+        Mean and sample standard deviation (``ddof=1``, as
+        :func:`machinehearing.stats.crossval_summary`; NaN for a single fold) of the folds'
+        test accuracies.
 
     Examples
     --------
@@ -416,7 +418,7 @@ class CrossvalResult:
             "test_acc": {str(k): r.test_acc for k, r in self.folds.items()},
             "best_val_acc": {str(k): r.best_val_acc for k, r in self.folds.items()},
             "mean": self.mean,
-            "std": self.std,
+            "std": None if math.isnan(self.std) else self.std,
         }
 
 
@@ -938,7 +940,7 @@ def crossval(
     ignored for the fold equal to it). With ``resume`` (the default) finished folds are
     read back and an interrupted fold continues from its last checkpoint.
     ``run_dir/summary.json`` holds the per-fold best validation and test accuracy and
-    the mean and standard deviation (``ddof=0``) of the test accuracy.
+    the mean and sample standard deviation (``ddof=1``) of the test accuracy.
 
     Parameters
     ----------
@@ -983,7 +985,8 @@ def crossval(
         if results[fold] is None:
             results[fold] = train(fold_config, fold_dir, resume=resume, progress=progress)
     accs = np.array([r.test_acc for r in results.values()])
-    result = CrossvalResult(run_dir, results, float(accs.mean()), float(accs.std()))
+    std = float(accs.std(ddof=1)) if len(accs) > 1 else math.nan
+    result = CrossvalResult(run_dir, results, float(accs.mean()), std)
     if int(os.environ.get("RANK", "0")) == 0:  # under torchrun only rank 0 writes
         atomic_write_json(run_dir / "summary.json", result.to_dict())
     return result

@@ -158,7 +158,7 @@ def test_crossval_writes_a_summary_and_skips_finished_folds(config, tmp_path, mo
     accs = [result.folds[k].test_acc for k in (1, 2)]
     assert summary["test_acc"] == {"1": accs[0], "2": accs[1]}
     assert summary["mean"] == pytest.approx(np.mean(accs))
-    assert summary["std"] == pytest.approx(np.std(accs))
+    assert summary["std"] == pytest.approx(np.std(accs, ddof=1))
     for k in (1, 2):
         fold_config = TrainConfig.from_json(run / f"fold{k}" / "config.json")
         assert fold_config.test_fold == k and fold_config.split == "fold"
