@@ -419,6 +419,8 @@ class TrainConfig:
         ``"course"``: the course protocol (3 s crops, 128 x 128 log-mel images, batch 32,
         50 epochs of AdamW with a cosine schedule, SpecAugment and mixup).
         ``"demo"``: 64 x 64 images and 8 epochs, for a quick run on a laptop CPU.
+        ``"smoke"``: the course protocol for 2 epochs on 32 x 32 images of 1 s, to check
+        that code runs end to end (the notebooks use it when ``MACHINEHEARING_QUICK=1``).
 
         Examples
         --------
@@ -477,6 +479,15 @@ PRESETS: dict[str, dict[str, Any]] = {
         schedule="onecycle",
         num_workers=0,
     ),
+}
+#: the course protocol shrunk to seconds of CPU time: checks that a notebook or a script
+#: runs end to end (CI), not what the model learns
+PRESETS["smoke"] = {
+    **PRESETS["course"],
+    "epochs": 2,
+    "size": (32, 32),
+    "seconds": 1.0,
+    "batch_size": 16,
 }
 
 

@@ -271,3 +271,10 @@ def test_invalid_flag_value_is_a_clean_cli_error(capsys):
     assert main(["train", "--run-dir", "x", "--lr", "-1", "--print-config"]) == 2
     assert "TrainConfig.lr must be a positive number" in capsys.readouterr().err
     assert main(["crossval", "--run-dir", "x", "--folds", "1,x"]) == 2
+
+
+def test_smoke_preset_is_the_course_protocol_shrunk():
+    course, smoke = TrainConfig.preset("course"), TrainConfig.preset("smoke")
+    changed = {"epochs": 2, "size": (32, 32), "seconds": 1.0, "batch_size": 16}
+    assert {k: getattr(smoke, k) for k in changed} == changed
+    assert dataclasses.replace(smoke, **{k: getattr(course, k) for k in changed}) == course
