@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from .train import _add_config_arguments, config_from_args
+from .train import (
+    _add_config_arguments,
+    add_folds_argument,
+    config_from_args,
+    parse_folds,
+    print_config,
+)
 
 DESCRIPTION_SWEEP = """\
 Answer the course's central question -- which input features classify environmental
@@ -39,12 +45,7 @@ def configure_sweep(parser: argparse.ArgumentParser) -> None:
         default=True,
         help="train every combination of three features, as a 3-channel input (default: on)",
     )
-    parser.add_argument(
-        "--folds",
-        default="1,2,3,4,5",
-        metavar="K,K,...",
-        help="official test folds of the cross-validation (default: %(default)s)",
-    )
+    add_folds_argument(parser, "official test folds of the cross-validation")
     parser.add_argument(
         "--shard", default=None, metavar="I/N", help="run only shard I of N of the feature sets"
     )
@@ -56,22 +57,15 @@ def configure_sweep(parser: argparse.ArgumentParser) -> None:
 
 
 def run_sweep(args: argparse.Namespace) -> int:
-    from ..errors import ParameterError
     from ..sweep import summarize, sweep
 
     if args.summarize:
         summary = summarize(args.run_dir)
     else:
         config = config_from_args(args)
+        folds = parse_folds(args.folds)
         if args.print_config:
-            print(config.to_toml(), end="")
-            return 0
-        try:
-            folds = [int(k) for k in args.folds.split(",") if k.strip()]
-        except ValueError:
-            raise ParameterError(
-                f"--folds: expected fold numbers like 1,2,3, got {args.folds!r}"
-            ) from None
+            return print_config(config)
         summary = sweep(
             config,
             args.run_dir,

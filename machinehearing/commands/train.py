@@ -15,7 +15,15 @@ from pathlib import Path
 
 from ..datasets.esc50 import DATA_ENV
 from ..errors import ParameterError
-from ..train.config import FEATURE_DTYPES, OPTIMIZERS, SCHEDULES, SPLITS, TASKS, TrainConfig
+from ..train.config import (
+    FEATURE_DTYPES,
+    OPTIMIZERS,
+    PRESETS,
+    SCHEDULES,
+    SPLITS,
+    TASKS,
+    TrainConfig,
+)
 
 _COMMON_EPILOG = """
 configuration: flags override the --config file (TOML or JSON), which overrides the
@@ -131,9 +139,10 @@ def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--preset",
-        choices=("course", "demo"),
+        choices=tuple(PRESETS),
         help="start from a named configuration ('course': 3 s crops, 128x128, batch 32, "
-        "50 epochs of AdamW + cosine, SpecAugment and mixup; 'demo': small and fast on a CPU)",
+        "50 epochs of AdamW + cosine, SpecAugment and mixup; 'demo': small and fast on a CPU; "
+        "'smoke': the course protocol shrunk to seconds, to check that a pipeline runs)",
     )
     parser.add_argument(
         "--config",
@@ -177,15 +186,30 @@ def configure_train(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def configure_crossval(parser: argparse.ArgumentParser) -> None:
-    """Add the options of ``machinehearing crossval`` to ``parser``."""
-    _add_config_arguments(parser)
+def add_folds_argument(parser: argparse.ArgumentParser, help_text: str) -> None:
+    """``--folds K,K,...`` (default: the five official folds); read with :func:`parse_folds`."""
     parser.add_argument(
         "--folds",
         default="1,2,3,4,5",
         metavar="K,K,...",
-        help="test folds to run, comma-separated (default: %(default)s)",
+        help=f"{help_text}, comma-separated (default: %(default)s)",
     )
+
+
+def parse_folds(text: str) -> list[int]:
+    """The fold numbers of ``--folds``; a ParameterError (exit status 2) when malformed."""
+    try:
+        return [int(k) for k in text.split(",") if k.strip()]
+    except ValueError:
+        raise ParameterError(
+            f"--folds must be comma-separated fold numbers, got {text!r}"
+        ) from None
+
+
+def configure_crossval(parser: argparse.ArgumentParser) -> None:
+    """Add the options of ``machinehearing crossval`` to ``parser``."""
+    _add_config_arguments(parser)
+    add_folds_argument(parser, "test folds to run")
     parser.add_argument(
         "--resume",
         action=argparse.BooleanOptionalAction,
@@ -225,7 +249,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     return config
 
 
-def _print_config(config: TrainConfig) -> int:
+def print_config(config: TrainConfig) -> int:
+    """Print ``config`` as TOML (``--print-config``); returns the exit status 0."""
     print(config.to_toml(), end="")
     return 0
 
@@ -234,7 +259,7 @@ def run_train(args: argparse.Namespace) -> int:
     """Train one run as the parsed arguments say; print the result (exit status 0)."""
     config = config_from_args(args)
     if args.print_config:
-        return _print_config(config)
+        return print_config(config)
     from ..train.loop import train
 
     result = train(config, args.run_dir, resume=args.resume, progress=not args.quiet)
@@ -248,14 +273,9 @@ def run_train(args: argparse.Namespace) -> int:
 def run_crossval(args: argparse.Namespace) -> int:
     """Cross-validate as the parsed arguments say; print the per-fold and mean accuracy."""
     config = config_from_args(args)
-    try:
-        folds = [int(k) for k in args.folds.split(",") if k.strip()]
-    except ValueError:
-        raise ParameterError(
-            f"--folds must be comma-separated fold numbers, got {args.folds!r}"
-        ) from None
+    folds = parse_folds(args.folds)
     if args.print_config:
-        return _print_config(config)
+        return print_config(config)
     from ..train.loop import crossval
 
     result = crossval(
