@@ -213,25 +213,14 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
 
 def _dataset(config, run_dir: Path, split: str, progress: bool):
     """The ESC50Dataset of ``split`` of the run, from its config (cache rebuilt if needed)."""
-    from . import datasets
-    from .train import dataset_root, run_split
+    from .datasets import load_metadata
+    from .train import dataset_root, run_dataset, run_split
 
     root = dataset_root(config, run_dir, progress=progress)
-    indices = getattr(run_split(config, datasets.load_metadata(root)), split)
+    indices = getattr(run_split(config, load_metadata(root)), split)
     if len(indices) == 0:
         raise DataError(f"the {split!r} side of the split of {run_dir} has no clips")
-    return datasets.ESC50Dataset(  # builds the feature cache, or finds the run's
-        root,
-        config.features,
-        task=config.task,
-        indices=indices,
-        cache_dir=config.cache_dir,
-        size=config.size,
-        seconds=config.seconds,
-        sr=config.sr,
-        dtype=config.feature_dtype,
-        progress=progress,
-    )
+    return run_dataset(config, root, indices, progress=progress)  # builds or finds the cache
 
 
 def _evaluate_run(

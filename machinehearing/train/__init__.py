@@ -21,6 +21,7 @@ _NAMES = {
     "load_model": ".loop",
     "dataset_root": ".loop",
     "run_split": ".loop",
+    "run_dataset": ".loop",
     "TrainResult": ".loop",
     "CrossvalResult": ".loop",
     "TrainingDivergedError": ".loop",

@@ -54,6 +54,7 @@ __all__ = [
     "load_model",
     "dataset_root",
     "run_split",
+    "run_dataset",
     "TrainResult",
     "CrossvalResult",
     "TrainingDivergedError",
@@ -555,6 +556,53 @@ def run_split(config: TrainConfig, clips: Sequence[Any]):
     return split
 
 
+def run_dataset(
+    config: TrainConfig,
+    root: str | Path,
+    indices: Sequence[int],
+    *,
+    cache: Any = None,
+    progress: bool = False,
+):
+    """The :class:`~machinehearing.datasets.ESC50Dataset` of some clips of a run.
+
+    Features, task, image size, crop, sampling rate, cache directory and storage type
+    all come from ``config``, so training and evaluation read the same images.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        The run's configuration.
+    root : str or path-like
+        The dataset directory (:func:`dataset_root`).
+    indices : sequence of int
+        Positions in the dataset's metadata (one side of :func:`run_split`).
+    cache : FeatureCache, optional
+        An open feature cache of these features; built or found from ``config`` when None.
+    progress : bool, default=False
+        Show a progress bar while the cache is built.
+
+    Returns
+    -------
+    machinehearing.datasets.ESC50Dataset
+    """
+    from ..datasets import ESC50Dataset
+
+    return ESC50Dataset(
+        root,
+        config.features,
+        task=config.task,
+        indices=indices,
+        cache=cache,
+        cache_dir=config.cache_dir,
+        size=config.size,
+        seconds=config.seconds,
+        sr=config.sr,
+        dtype=config.feature_dtype,
+        progress=progress,
+    )
+
+
 @dataclass
 class _Data:
     train: Any
@@ -596,16 +644,7 @@ def _prepare_data(config: TrainConfig, run_dir: Path, ctx: DistributedContext, p
         )
 
     def dataset(indices):
-        return datasets.ESC50Dataset(
-            root,
-            config.features,
-            task=config.task,
-            indices=indices,
-            cache=cache,
-            size=config.size,
-            seconds=config.seconds,
-            sr=config.sr,
-        )
+        return run_dataset(config, root, indices, cache=cache)
 
     train_ds, val_ds = dataset(split.train), dataset(split.val)
     test_is_val = len(split.test) == 0 or np.array_equal(split.test, split.val)
