@@ -210,10 +210,7 @@ def summarize(run_dir: str | Path) -> dict[str, Any]:
         ``table`` (one dict per feature set, best first), ``mcnemar`` (one dict per pair)
         and ``files`` (the paths written).
     """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     from .evaluate import load_metrics, read_predictions
     from .plots.results import feature_comparison
@@ -288,11 +285,10 @@ def summarize(run_dir: str | Path) -> dict[str, Any]:
         )
     atomic_write_text(files["comparison.md"], markdown)
 
-    fig, ax = plt.subplots(figsize=(max(5.0, 0.8 * len(table) + 2.0), 4.0))
-    feature_comparison({r["features"]: r["per_fold"] for r in table}, ax=ax)
+    # a Figure outside pyplot: no backend is chosen or changed for the caller
+    fig = Figure(figsize=(max(5.0, 0.8 * len(table) + 2.0), 4.0), layout="constrained")
+    ax = feature_comparison({r["features"]: r["per_fold"] for r in table}, ax=fig.add_subplot())
     ax.set_title("Cross-validated accuracy per feature set")
-    fig.tight_layout()
     with atomic_path(files["comparison.png"], suffix=".png") as tmp:
         fig.savefig(tmp, dpi=120)
-    plt.close(fig)
     return {"table": table, "mcnemar": pairs, "files": {k: str(v) for k, v in files.items()}}
