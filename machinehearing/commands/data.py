@@ -102,8 +102,11 @@ def configure_features(parser: argparse.ArgumentParser) -> None:
                         help="storage type (default: float32)")
     parser.add_argument("--cache-dir", default=None,
                         help="where caches live (default: ROOT/.cache/features)")
-    parser.add_argument("--batch-size", type=int, default=32, help="clips per batch")
+    parser.add_argument("--batch-size", type=int, default=32,
+                        help="clips per resumable chunk (and per GPU batch)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
+    parser.add_argument("--jobs", type=int, default=None,
+                        help="clips computed in parallel on the CPU (default: every usable CPU)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -114,7 +117,7 @@ def run_features(args: argparse.Namespace) -> int:
     cache = precompute(_root(args), args.features, cache_dir=args.cache_dir,
                        size=tuple(args.size), seconds=args.seconds, sr=args.sr,
                        dtype=args.dtype, batch_size=args.batch_size, device=args.device,
-                       progress=not args.quiet)
+                       n_jobs=args.jobs, progress=not args.quiet)
     megabytes = cache.array.nbytes / 2**20
     print(f"{cache.path}: {tuple(cache.array.shape)} {cache.array.dtype.name} "
           f"({megabytes:.0f} MiB) in {time.perf_counter() - start:.1f} s")

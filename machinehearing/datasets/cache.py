@@ -11,9 +11,19 @@ image size, crop length, sampling rate, storage dtype, package version and a fin
 the dataset: the metadata file's content plus the size and modification time of every listed
 audio file), so changing any of them can never reuse a stale cache. The build is chunked: after
 each batch the array is flushed and the number of finished clips is written atomically to
-``progress.json``; a killed run (even ``kill -9``) resumes where it stopped when called again,
-and the result equals an uninterrupted run. The work happens in ``<key>.partial/``; the
-``complete`` marker is written last and the directory is renamed to ``<key>/`` in one step.
+``progress.json``; a killed run (even ``kill -9``) resumes where it stopped when called again.
+The work happens in ``<key>.partial/``; the ``complete`` marker is written last and the
+directory is renamed to ``<key>/`` in one step.
+
+**Reproducibility contract.** On the CPU, a clip's cached image depends on the clip and the
+parameters alone: not on the batch it was computed in, the number of worker threads
+(``n_jobs``), the process's torch/BLAS/OpenMP thread settings, or where an interrupted build
+was resumed. Each clip is computed alone, from its own freshly allocated (so equally aligned)
+buffer, with single-threaded kernels (intra-op parallelism would let the thread count change
+the order of floating-point sums, and vectorised FFT and BLAS kernels may take another path for
+another memory alignment); the parallelism is across clips instead. A resumed build is
+therefore bit-identical to an uninterrupted one. On CUDA, clips are computed in batches of
+``batch_size`` for speed; the images agree with the CPU's to float32 rounding, not bit for bit.
 
 Layout::
 
@@ -44,6 +54,7 @@ from tqdm.auto import tqdm
 
 from .. import audio
 from .._io import atomic_write_json, atomic_write_text
+from .._threads import available_cpus, single_threaded
 from .._version import __version__
 from ..errors import DataError, ParameterError
 from ..features.images import FeatureSpec, _check_size, extract, parse_specs
@@ -224,19 +235,26 @@ class FeatureCache:
         return cls(path, index, array)
 
 
-def _load_batch(root: Path, clips: Sequence[Clip], sr: int) -> list[np.ndarray]:
-    return [audio.load(clip.path(root), sr=sr)[0] for clip in clips]
+def _load_clip(root: Path, clip: Clip, sr: int) -> np.ndarray:
+    return audio.load(clip.path(root), sr=sr)[0]
 
 
-def _extract_batch(extractor, waves: list[np.ndarray], device: torch.device) -> np.ndarray:
-    """Images of a batch; clips of different lengths go through the extractor one by one."""
-    groups = [waves] if len({w.size for w in waves}) == 1 else [[w] for w in waves]
-    out = []
+def _image_of_clip(extractor, root: Path, clip: Clip, sr: int) -> np.ndarray:
+    """One clip's images ``(C, H, W)``, computed alone (see the reproducibility contract)."""
+    wave = torch.tensor(_load_clip(root, clip, sr)[None])  # a fresh, torch-aligned buffer
     with torch.inference_mode():
-        for group in groups:
-            batch = torch.from_numpy(np.stack(group)).to(device)
-            out.append(extractor(batch).cpu().numpy())
-    return np.concatenate(out)
+        return extractor(wave)[0].numpy()
+
+
+def _images_on_gpu(extractor, root: Path, clips: Sequence[Clip], sr: int, device) -> np.ndarray:
+    """Images of a chunk computed as batches on a GPU (clips of another length one by one)."""
+    waves = [_load_clip(root, clip, sr) for clip in clips]
+    groups = [waves] if len({w.size for w in waves}) == 1 else [[w] for w in waves]
+    with torch.inference_mode():
+        return np.concatenate([
+            extractor(torch.from_numpy(np.stack(group)).to(device)).cpu().numpy()
+            for group in groups
+        ])
 
 
 def precompute(
@@ -250,6 +268,7 @@ def precompute(
     dtype: str = "float32",
     batch_size: int = 32,
     device: str | torch.device = "cpu",
+    n_jobs: int | None = None,
     progress: bool = True,
 ) -> FeatureCache:
     """Compute the feature images of every clip of a dataset into a memory-mapped cache.
@@ -273,9 +292,13 @@ def precompute(
     dtype : {"float32", "float16"}, default "float32"
         Storage type (float16 halves the size; items are returned as float32).
     batch_size : int, default 32
-        Clips per extractor call and per resumable chunk.
+        Clips per resumable chunk (and per extractor call on a GPU). On the CPU the images do
+        not depend on it.
     device : str or torch.device, default "cpu"
         Where the extractor runs (``"cuda"`` for a GPU).
+    n_jobs : int, optional
+        Clips computed in parallel on the CPU, each single-threaded; default: the CPUs this
+        process may use. The images do not depend on it.
     progress : bool, default True
         Show a progress bar.
 
@@ -305,6 +328,10 @@ def precompute(
     dtype = _check_dtype(dtype)
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ParameterError(f"batch_size must be a positive integer, got {batch_size!r}")
+    if n_jobs is None:
+        n_jobs = available_cpus()
+    elif isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
+        raise ParameterError(f"n_jobs must be a positive integer or None, got {n_jobs!r}")
     device = torch.device(device)
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ParameterError("device='cuda' but CUDA is not available: use device='cpu'")
@@ -327,7 +354,8 @@ def precompute(
     with _exclusive(base / f"{key}.lock"):
         if (final / _COMPLETE).is_file():  # built by another process while we waited
             return FeatureCache.open(final)
-        _build(root, clips, extractor, description, key, base, batch_size, device, progress)
+        _build(root, clips, extractor, description, key, base, batch_size, device, n_jobs,
+               progress)
         (base / f"{key}.lock").unlink()
     return FeatureCache.open(final)
 
@@ -348,7 +376,7 @@ def _exclusive(path: Path):
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
-def _build(root, clips, extractor, description, key, base, batch_size, device, progress):
+def _build(root, clips, extractor, description, key, base, batch_size, device, n_jobs, progress):
     """Fill ``<key>.partial`` chunk by chunk (resuming), then finalise it as ``<key>``."""
     n = len(clips)
     shape = (n, *extractor.out_shape)
@@ -367,23 +395,22 @@ def _build(root, clips, extractor, description, key, base, batch_size, device, p
         array = np.lib.format.open_memmap(work / _ARRAY, mode="w+", dtype=dtype, shape=shape)
         atomic_write_json(work / _PROGRESS, {"done": 0})
 
-    starts = list(range(done, n, batch_size))
     bar = tqdm(total=n, initial=done, unit="clip", disable=not progress,
                desc=f"features {','.join(str(s) for s in specs)}")
-    with bar, ThreadPoolExecutor(max_workers=1) as reader:
-
-        def read(start: int):
-            return reader.submit(_load_batch, root, clips[start : start + batch_size], sr)
-
-        pending = read(starts[0]) if starts else None
-        for i, start in enumerate(starts):
-            waves = pending.result()
-            if i + 1 < len(starts):  # read the next chunk while this one is computed
-                pending = read(starts[i + 1])
-            array[start:start + len(waves)] = _extract_batch(extractor, waves, device)
+    on_gpu = device.type != "cpu"
+    with bar, single_threaded(enabled=not on_gpu), ThreadPoolExecutor(max_workers=n_jobs) as pool:
+        for start in range(done, n, batch_size):
+            chunk = clips[start : start + batch_size]
+            if on_gpu:
+                array[start : start + len(chunk)] = _images_on_gpu(extractor, root, chunk, sr,
+                                                                   device)
+            else:
+                images = pool.map(lambda clip: _image_of_clip(extractor, root, clip, sr), chunk)
+                for row, image in enumerate(images, start):
+                    array[row] = image
             array.flush()
-            atomic_write_json(work / _PROGRESS, {"done": start + len(waves)})
-            bar.update(len(waves))
+            atomic_write_json(work / _PROGRESS, {"done": start + len(chunk)})
+            bar.update(len(chunk))
     del array
 
     index = {**description, "key": key, "shape": list(shape),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pickle
@@ -124,7 +125,7 @@ def test_float16_storage_is_returned_as_float32(small_root, tmp_path):
 
 @pytest.mark.parametrize("kwargs, name", [
     (dict(dtype="int8"), "dtype"), (dict(batch_size=0), "batch_size"),
-    (dict(specs="nonsense"), "nonsense"),
+    (dict(n_jobs=0), "n_jobs"), (dict(n_jobs=1.5), "n_jobs"), (dict(specs="nonsense"), "nonsense"),
 ])
 def test_precompute_validates_its_arguments(small_root, tmp_path, kwargs, name):
     kwargs = {"specs": "logmel", **kwargs}
@@ -139,11 +140,11 @@ _FORWARD = FeatureExtractor.forward
 
 
 def _forward_counter(monkeypatch, fail_after: int | None = None) -> list[int]:
-    """Count the extractor's batches (and raise once ``fail_after`` batches are done)."""
+    """Count the clips the extractor computes (and raise once ``fail_after`` are done)."""
     calls = []
 
     def forward(self, y):
-        if fail_after is not None and len(calls) == fail_after:
+        if fail_after is not None and len(calls) >= fail_after:
             raise RuntimeError("simulated interruption")
         calls.append(y.shape[0])
         return _FORWARD(self, y)
@@ -156,9 +157,9 @@ def test_an_interrupted_build_resumes_and_equals_an_uninterrupted_one(esc50_root
                                                                        tmp_path, monkeypatch):
     kwargs = dict(cache_dir=tmp_path, size=SIZE, seconds=SECONDS, batch_size=16,
                   progress=False)
-    _forward_counter(monkeypatch, fail_after=2)
+    _forward_counter(monkeypatch, fail_after=40)  # in the third chunk of 16
     with pytest.raises(RuntimeError, match="simulated"):
-        precompute(esc50_root, "logmel,mfcc,chroma", **kwargs)
+        precompute(esc50_root, "logmel,mfcc,chroma", n_jobs=1, **kwargs)
     partial = tmp_path / f"{tiny_cache.path.name}.partial"
     assert json.loads((partial / "progress.json").read_text()) == {"done": 32}
     with pytest.raises(DataError, match="not a complete feature cache"):
@@ -166,31 +167,77 @@ def test_an_interrupted_build_resumes_and_equals_an_uninterrupted_one(esc50_root
 
     calls = _forward_counter(monkeypatch)
     resumed = precompute(esc50_root, "logmel,mfcc,chroma", **kwargs)
-    assert calls == [16, 16, 16]  # only the 48 clips left
+    assert calls == [1] * 48  # only the 48 clips left, each computed alone
     assert resumed.path.name == tiny_cache.path.name and not partial.exists()
     np.testing.assert_array_equal(resumed.array, tiny_cache.array)
 
 
+@contextlib.contextmanager
+def _torch_threads(n: int):
+    saved = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(saved)
+
+
+@pytest.mark.parametrize("batch_size, n_jobs, threads", [(1, 1, 1), (7, 2, 2), (20, 3, 1)])
+def test_images_do_not_depend_on_batch_size_jobs_or_threads(small_root, tmp_path, batch_size,
+                                                            n_jobs, threads):
+    reference = precompute(small_root, "logmel,mfcc,chroma", cache_dir=tmp_path / "ref",
+                           size=SIZE, progress=False)
+    with _torch_threads(threads):
+        other = precompute(small_root, "logmel,mfcc,chroma", cache_dir=tmp_path / "other",
+                           size=SIZE, batch_size=batch_size, n_jobs=n_jobs, progress=False)
+        assert torch.get_num_threads() == threads  # the build restores the setting
+    np.testing.assert_array_equal(other.array, reference.array)
+
+
+def test_the_build_computes_every_clip_single_threaded(small_root, tmp_path, monkeypatch):
+    seen = []
+
+    def forward(self, y):
+        seen.append((torch.get_num_threads(), threadpool_info_limits(), y.shape[0]))
+        return _FORWARD(self, y)
+
+    monkeypatch.setattr(FeatureExtractor, "forward", forward)
+    with _torch_threads(2):
+        precompute(small_root, "logmel", cache_dir=tmp_path, size=SIZE, n_jobs=2, progress=False)
+    assert len(seen) == 20 and set(seen) == {(1, 1, 1)}
+
+
+def threadpool_info_limits() -> int:
+    """The largest thread count of any BLAS/OpenMP library loaded in this process."""
+    from threadpoolctl import threadpool_info
+
+    return max((info["num_threads"] for info in threadpool_info()), default=1)
+
+
 KILLED_BUILD = """
 import sys, time
+import torch
 from machinehearing.transforms import FeatureExtractor
 from machinehearing.datasets.cache import precompute
+assert torch.get_num_threads() == 1
 original = FeatureExtractor.forward
 def slow(self, y):
-    time.sleep(0.3)
+    time.sleep(0.1)
     return original(self, y)
 FeatureExtractor.forward = slow
 precompute(sys.argv[1], "logmel,mfcc,chroma", cache_dir=sys.argv[2], size=(32, 24),
-           seconds=1.5, batch_size=16, progress=False)
+           seconds=1.5, batch_size=16, n_jobs=1, progress=False)
 """
 
 
-def test_a_build_killed_with_sigkill_resumes(esc50_root, tiny_cache, tmp_path, monkeypatch):
+def test_a_build_killed_with_sigkill_resumes_under_other_thread_settings(
+        esc50_root, tiny_cache, tmp_path, monkeypatch):
+    """Killed while single-threaded in batches of 16; resumed with 2 threads, 2 jobs, 7s."""
     script = tmp_path / "build.py"
     script.write_text(textwrap.dedent(KILLED_BUILD))
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    one = {name: "1" for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
     proc = subprocess.Popen([sys.executable, str(script), str(esc50_root), str(tmp_path / "c")],
-                            env=env)
+                            env={**os.environ, **one})
     progress = tmp_path / "c" / f"{tiny_cache.path.name}.partial" / "progress.json"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
@@ -204,8 +251,10 @@ def test_a_build_killed_with_sigkill_resumes(esc50_root, tiny_cache, tmp_path, m
     assert 16 <= done < 80
 
     calls = _forward_counter(monkeypatch)
-    resumed = precompute(esc50_root, "logmel,mfcc,chroma", cache_dir=tmp_path / "c",
-                         size=SIZE, seconds=SECONDS, batch_size=16, progress=False)
+    with _torch_threads(2):
+        resumed = precompute(esc50_root, "logmel,mfcc,chroma", cache_dir=tmp_path / "c",
+                             size=SIZE, seconds=SECONDS, batch_size=7, n_jobs=2,
+                             progress=False)
     assert sum(calls) == 80 - done
     np.testing.assert_array_equal(resumed.array, tiny_cache.array)
 

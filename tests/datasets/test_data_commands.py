@@ -51,7 +51,8 @@ def test_download_errors_exit_with_status_2(tmp_path, capsys):
 
 def test_features_builds_a_cache(root, tmp_path, capsys):
     argv = ["features", "--root", str(root), "--features", "logmel,chroma", "--size", "16",
-            "32", "--dtype", "float16", "--cache-dir", str(tmp_path / "cache"), "--quiet"]
+            "32", "--dtype", "float16", "--cache-dir", str(tmp_path / "cache"), "--jobs", "2",
+            "--quiet"]
     assert cli.main(argv) == 0
     out = capsys.readouterr().out
     assert "(10, 2, 16, 32) float16" in out
