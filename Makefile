@@ -27,7 +27,7 @@ test: install lint
 	$(BIN)/python -m pytest
 
 docs: install
-	$(MAKE) -C docs html SPHINXBUILD=$(abspath $(BIN))/sphinx-build
+	$(MAKE) -C docs html SPHINXBUILD=$(abspath $(BIN))/sphinx-build PYTHON=$(abspath $(BIN))/python
 
 clean:
 	rm -rf $(VENV) docs/_build docs/auto_examples docs/generated

@@ -55,7 +55,11 @@ extensions = [
     "numpydoc",
     "sphinx_gallery.gen_gallery",
     "machinehearing_docs",
+    "offline_assets",
 ]
+
+# MathJax is served from the build (copied by the offline_assets extension), never from a CDN
+mathjax_path = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full"
 
 templates_path = ["_templates"]
 # examples/ holds the gallery sources: sphinx-gallery reads them and writes auto_examples/

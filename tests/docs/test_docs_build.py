@@ -225,3 +225,41 @@ def test_docs_build_without_warnings(tmp_path):
     for page in ("index.html", "guide/session2.html", "auto_examples/index.html",
                  "api/features.html", "generated/machinehearing.features.mfcc.html"):
         assert (html / page).is_file(), page
+    # formulas render offline: MathJax is served from the build, and nothing from a CDN
+    assert (html / "_static" / "mathjax" / "MathJax.js").is_file()
+    assert '_static/mathjax/MathJax.js?config=' in (html / "guide/session2.html").read_text()
+    assert _offline_assets().external_assets(html) == {}
+
+
+def _offline_assets():
+    sys.path.insert(0, str(DOCS / "_ext"))
+    try:
+        return importlib.import_module("offline_assets")
+    finally:
+        sys.path.remove(str(DOCS / "_ext"))
+
+
+def test_external_assets_are_found_in_pages_and_style_sheets(tmp_path):
+    (tmp_path / "a.html").write_text(
+        '<script src="https://code.jquery.com/jquery-3.7.0.js"></script>'
+        '<script src="_static/local.js"></script>'
+        '<link href="https://cdn.example.org/x.css" rel="stylesheet" />'
+        '<a href="https://librosa.org/doc/">a link is not an asset</a>')
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.css").write_text('@import url("//fonts.example.org/f.css");')
+    (tmp_path / "c.html").write_text('<link rel="stylesheet" href="_static/custom.css">')
+    assert _offline_assets().external_assets(tmp_path) == {
+        "a.html": ["https://cdn.example.org/x.css", "https://code.jquery.com/jquery-3.7.0.js"],
+        "sub/b.css": ["//fonts.example.org/f.css"],
+    }
+
+
+def test_computation_times_pages_lose_their_cdn_scripts_but_keep_the_table(tmp_path):
+    from sphinx_gallery.gen_gallery import write_computation_times
+
+    write_computation_times({"write_computation_times": True, "src_dir": str(tmp_path)}, None, [])
+    source = [(tmp_path / "sg_execution_times.rst").read_text()]
+    assert "https://" in source[0]  # what sphinx-gallery writes
+    _offline_assets()._drop_cdn_block(None, "sg_execution_times", source)
+    assert "https://" not in source[0] and "<script" not in source[0]
+    assert ".. list-table::" in source[0] and "* - Example" in source[0]
