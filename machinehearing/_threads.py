@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import torch
 from threadpoolctl import threadpool_limits
 
-__all__ = ["available_cpus", "single_threaded"]
+__all__ = ["available_cpus", "single_threaded", "single_threaded_worker"]
 
 
 def available_cpus() -> int:
@@ -52,3 +52,24 @@ def single_threaded(*, enabled: bool = True) -> Iterator[None]:
             yield
     finally:
         torch.set_num_threads(saved)
+
+
+def single_threaded_worker() -> None:
+    """Make the calling thread's kernels single-threaded: the initializer of a pool's workers.
+
+    OpenMP keeps its thread count per thread, and a thread started by Python begins with the
+    process default rather than the count :func:`single_threaded` set in the thread that
+    created it; BLAS and torch settings are process-wide. Use it as
+    ``ThreadPoolExecutor(initializer=single_threaded_worker)`` inside :func:`single_threaded`
+    (which restores the process-wide settings when it ends).
+
+    Examples
+    --------
+    >>> from concurrent.futures import ThreadPoolExecutor
+    >>> import torch
+    >>> with single_threaded(), ThreadPoolExecutor(1, initializer=single_threaded_worker) as pool:
+    ...     pool.submit(torch.get_num_threads).result()
+    1
+    """
+    torch.set_num_threads(1)
+    threadpool_limits(limits=1)

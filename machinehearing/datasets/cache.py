@@ -54,7 +54,7 @@ from tqdm.auto import tqdm
 
 from .. import audio
 from .._io import atomic_write_json, atomic_write_text
-from .._threads import available_cpus, single_threaded
+from .._threads import available_cpus, single_threaded, single_threaded_worker
 from .._version import __version__
 from ..errors import DataError, ParameterError
 from ..features.images import FeatureSpec, _check_size, extract, parse_specs
@@ -398,7 +398,12 @@ def _build(root, clips, extractor, description, key, base, batch_size, device, n
     bar = tqdm(total=n, initial=done, unit="clip", disable=not progress,
                desc=f"features {','.join(str(s) for s in specs)}")
     on_gpu = device.type != "cpu"
-    with bar, single_threaded(enabled=not on_gpu), ThreadPoolExecutor(max_workers=n_jobs) as pool:
+    initializer = None if on_gpu else single_threaded_worker
+    with (
+        bar,
+        single_threaded(enabled=not on_gpu),
+        ThreadPoolExecutor(max_workers=n_jobs, initializer=initializer) as pool,
+    ):
         for start in range(done, n, batch_size):
             chunk = clips[start : start + batch_size]
             if on_gpu:

@@ -195,6 +195,10 @@ def test_images_do_not_depend_on_batch_size_jobs_or_threads(small_root, tmp_path
 
 
 def test_the_build_computes_every_clip_single_threaded(small_root, tmp_path, monkeypatch):
+    # an OpenMP runtime keeps its thread count per thread: load one (scikit-learn's) so that
+    # a pool worker that does not set its own count is seen, whatever ran before this test
+    import sklearn.linear_model  # noqa: F401
+
     seen = []
 
     def forward(self, y):
