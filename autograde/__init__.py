@@ -5,7 +5,7 @@ computes the expected outputs with the reference in the grader's process and run
 student's code in a sandboxed child (:mod:`autograde.sandbox`).
 
 Student side: ``python -m autograde check [SESSION]`` or, in a notebook,
-``autograde.check("2.3-mfcc")``. Instructor side: ``python -m autograde grade`` and
+``autograde.check("2.5-mfcc")``. Instructor side: ``python -m autograde grade`` and
 ``python -m autograde stats``.
 """
 

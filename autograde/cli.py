@@ -16,10 +16,11 @@ __all__ = ["main", "build_parser", "add_check_arguments", "run_check"]
 def add_check_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``check`` (shared with ``machinehearing check``)."""
     parser.add_argument("which", nargs="?", default=None,
-                        help="session number, exercise id (2.3-mfcc) or function name; "
+                        help="session number, exercise id (2.5-mfcc) or function name; "
                              "default: everything")
-    parser.add_argument("--path", default="exercises",
-                        help="directory with your sessionN.py modules (default: exercises/)")
+    parser.add_argument("--path", default=None,
+                        help="directory with your sessionN.py modules (default: exercises/ "
+                             "when it exists, else the current directory)")
     _common(parser)
 
 
@@ -28,6 +29,12 @@ def _common(parser: argparse.ArgumentParser) -> None:
                         help="package with the exercise declarations")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
                         help="device of module/procedure checks (auto: cuda when available)")
+
+
+def _secret_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--secret-file", default=None, metavar="FILE",
+                        help="file holding the course secret (default: the AUTOGRADE_SECRET "
+                             "environment variable; one of them is required)")
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -52,12 +59,33 @@ def _shard(text: str) -> tuple[int, int]:
     return i, n
 
 
+def _secret(args: argparse.Namespace) -> str | None:
+    """The course secret, or None after printing why there is none."""
+    from .engine import SecretError, resolve_secret
+
+    try:
+        return resolve_secret(secret_file=args.secret_file)
+    except SecretError as exc:
+        print(f"autograde {args.command}: error: {exc}", file=sys.stderr)
+        return None
+
+
 def _run_grade(args: argparse.Namespace) -> int:
     from .engine import grade_all
+    from .sandbox import IsolationError
 
-    written = grade_all(args.submissions, args.out, jobs=args.jobs, shard=args.shard,
-                        device=args.device, force=args.force, package=args.exercises,
-                        figures=not args.no_figures, import_timeout=args.import_timeout)
+    secret = _secret(args)
+    if secret is None:
+        return 2
+    try:
+        written = grade_all(args.submissions, args.out, jobs=args.jobs, shard=args.shard,
+                            device=args.device, force=args.force, package=args.exercises,
+                            figures=not args.no_figures, import_timeout=args.import_timeout,
+                            secret=secret, isolation="none" if args.insecure else "bwrap")
+    except IsolationError as exc:
+        print(f"autograde grade: error: the grading sandbox cannot run here: {exc}",
+              file=sys.stderr)
+        return 2
     print(f"graded {len(written)} submission(s); results in {args.out}")
     return 0
 
@@ -65,7 +93,10 @@ def _run_grade(args: argparse.Namespace) -> int:
 def _run_stats(args: argparse.Namespace) -> int:
     from .stats import class_stats, format_stats, plot_stats, write_stats_csv
 
-    rows = class_stats(args.out, package=args.exercises, top=args.top)
+    secret = _secret(args)
+    if secret is None:
+        return 2
+    rows = class_stats(args.out, secret=secret, package=args.exercises, top=args.top)
     print(format_stats(rows))
     png = plot_stats(rows, f"{args.out}/stats.png")
     write_stats_csv(rows, f"{args.out}/stats.csv")
@@ -91,12 +122,17 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--no-figures", action="store_true", help="skip the feedback PNGs")
     grade.add_argument("--import-timeout", type=float, default=None, metavar="S",
                        help="seconds allowed to import a module (default: >= 20)")
+    _secret_argument(grade)
+    grade.add_argument("--insecure", action="store_true",
+                       help="grade without the bubblewrap sandbox (trusted code only; every "
+                            "results.json records isolation 'none')")
     _common(grade)
     grade.set_defaults(_run=_run_grade)
     stats = sub.add_parser("stats", help="class analytics from a grading output directory")
     stats.add_argument("out", help="the --out directory of 'grade'")
     stats.add_argument("--exercises", default="autograde.exercises", metavar="PACKAGE")
     stats.add_argument("--top", type=int, default=3, help="hints listed per exercise")
+    _secret_argument(stats)
     stats.set_defaults(_run=_run_stats)
     sub.add_parser("release", help="generate exercises/ from solutions/ (course tooling)",
                    add_help=False)

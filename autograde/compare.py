@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .spec import Case, Comparator, Verdict, as_numeric, describe, plain_array
+from .model import Case, Comparator, Verdict, as_numeric, describe, plain_array
 
 __all__ = ["allclose", "equal", "shape_only", "all_of", "decreasing", "at_least",
            "metrics_close"]

@@ -27,25 +27,48 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .sandbox import Outcome, Task, copy_submission, fork_servers, prestart, run_module
-from .spec import Case, Exercise, Verdict, as_numeric, plain_array, resolve
+from . import exports, feedback
+from .compare import all_of, allclose
+from .model import (
+    Case,
+    CaseResult,
+    Comparator,
+    Exercise,
+    ExerciseResult,
+    FigureValues,
+    SubmissionResult,
+    Verdict,
+)
+from .sandbox import (
+    IsolationError,
+    Outcome,
+    Sandbox,
+    Task,
+    bwrap_available,
+    copy_submission,
+    drivers,
+)
+from .spec import resolve
 
 __all__ = [
     "DEFAULT_PACKAGE",
     "CaseResult",
     "ExerciseResult",
     "SubmissionResult",
+    "SecretError",
     "load_exercises",
     "select",
     "submission_seed",
+    "resolve_secret",
     "resolve_device",
     "prepare",
     "forbidden_in_source",
@@ -57,83 +80,12 @@ __all__ = [
 
 #: the package holding the course's declarations
 DEFAULT_PACKAGE = "autograde.exercises"
-_DEFAULT_SECRET = "machinehearing-course"
+#: the environment variable that holds the course secret
+SECRET_ENV = "AUTOGRADE_SECRET"
 
 
-# ----------------------------------------------------------------------- results
-
-
-@dataclass
-class CaseResult:
-    """Outcome of one case (``message`` is empty for hidden cases: they stay hidden)."""
-
-    public: bool
-    passed: bool
-    property: str
-    message: str = ""
-    hint: str | None = None
-
-
-@dataclass
-class ExerciseResult:
-    """Score and feedback for one exercise.
-
-    ``status`` is one of ``passed``, ``partial``, ``failed``, ``not implemented``,
-    ``forbidden``, ``timeout``, ``memory``, ``crash``, ``error`` (import failed), ``missing``.
-    """
-
-    id: str
-    session: int
-    name: str
-    points: float
-    score: float
-    status: str
-    message: str = ""
-    hint: str | None = None
-    hints: list[str] = field(default_factory=list)
-    cases: list[CaseResult] = field(default_factory=list)
-    public_only: bool = False
-    public_points: float = 0.0
-    public_score: float = 0.0
-    mode: str = ""
-    seconds: float = 0.0
-    figure: str | None = None
-
-    @property
-    def passed(self) -> bool:
-        """True when the exercise earned all its points."""
-        return self.status == "passed"
-
-    def to_dict(self) -> dict:
-        """JSON-able dict (inverse of :meth:`from_dict`)."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping) -> ExerciseResult:
-        """Rebuild from :meth:`to_dict` output."""
-        data = dict(data)
-        data["cases"] = [CaseResult(**c) for c in data.get("cases", [])]
-        return cls(**data)
-
-
-@dataclass
-class SubmissionResult:
-    """All exercise results of one submission."""
-
-    name: str
-    exercises: list[ExerciseResult]
-    seconds: float = 0.0
-    device: str = "cpu"
-
-    @property
-    def score(self) -> float:
-        """Total points earned."""
-        return float(sum(e.score for e in self.exercises))
-
-    @property
-    def max_score(self) -> float:
-        """Total points available."""
-        return float(sum(e.points for e in self.exercises))
+class SecretError(RuntimeError):
+    """Grading needs the course secret and none was given."""
 
 
 # ------------------------------------------------------------------ declarations
@@ -198,11 +150,39 @@ def select(exercises: Sequence[Exercise], which: str | int | Iterable[str] | Non
     return chosen
 
 
-def submission_seed(name: str, exercise_id: str, *, secret: str | None = None) -> int:
-    """Seed of the hidden cases: a hash of the course secret, submission name and exercise.
+def resolve_secret(secret: str | None = None, *, secret_file: str | os.PathLike | None = None
+                   ) -> str:
+    """The course secret: ``secret``, else the file ``secret_file``, else ``AUTOGRADE_SECRET``.
 
-    The secret comes from ``AUTOGRADE_SECRET`` (a default is used when unset); students
-    without the secret cannot predict their hidden inputs.
+    Raises :class:`SecretError` when there is none: hidden cases seeded without a secret
+    would be predictable, and signatures without one forgeable.
+
+    Examples
+    --------
+    >>> resolve_secret("s3cret")
+    's3cret'
+    """
+    if secret is None and secret_file is not None:
+        try:
+            secret = Path(secret_file).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise SecretError(f"cannot read the secret file {secret_file}: {exc.strerror}"
+                              ) from None
+    if secret is None:
+        secret = os.environ.get(SECRET_ENV)
+    if not secret:
+        raise SecretError(f"grading needs the course secret: set {SECRET_ENV} or pass "
+                          "--secret-file FILE (a long random string, the same for every run "
+                          "of the course; e.g. python -c 'import secrets; "
+                          "print(secrets.token_hex(32))')")
+    return secret
+
+
+def submission_seed(name: str, exercise_id: str, *, secret: str) -> int:
+    """Seed of the hidden cases: a hash of the course secret, the student id and the exercise.
+
+    Students without the secret cannot predict their hidden inputs, and two students never
+    share them.
 
     Examples
     --------
@@ -210,8 +190,6 @@ def submission_seed(name: str, exercise_id: str, *, secret: str | None = None) -
     ...     "bob", "1.1-hann", secret="s")
     True
     """
-    secret = secret if secret is not None else os.environ.get("AUTOGRADE_SECRET",
-                                                              _DEFAULT_SECRET)
     digest = hashlib.sha256(f"{secret}\0{name}\0{exercise_id}".encode()).digest()
     return int.from_bytes(digest[:8], "little")
 
@@ -346,7 +324,7 @@ def _expected_group(exercise: Exercise, generator, seed: int, device: str
     ref = _reference(exercise)
     if ref is None:
         return cases, [None] * len(cases), None
-    driver = resolve(exercise.driver)
+    driver = getattr(drivers, exercise.driver)
     return cases, [driver(ref, *c.args, device=device, full=device == "cuda", **dict(c.kwargs))
                    for c in cases], None
 
@@ -370,6 +348,8 @@ def prepare(exercise: Exercise, submission: str, *, public_only: bool = False,
             _CACHE[key] = (exercise, public)
     groups = [(public, True)]
     if not public_only:
+        if not secret:
+            raise SecretError("hidden cases need the course secret (see resolve_secret)")
         seed = submission_seed(submission, exercise.id, secret=secret)
         groups.append((_expected_group(exercise, exercise.hidden, seed, device), False))
     if exercise.kind == "module":
@@ -424,25 +404,40 @@ def forbidden_in_source(source: str, target: str, forbidden: Sequence[str]
                     aliases[a.asname or a.name] = f"{node.module}.{a.name}"
 
     collect_imports(tree.body)
-    definition = next((n for n in tree.body
-                       if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
-                       and n.name == target), None)
-    if definition is None:
-        return []
-    collect_imports(ast.walk(definition))
+    definitions = [n for n in tree.body if _defines(n, target)]
     hits: list[tuple[str, int]] = []
-    for node in ast.walk(definition):
-        dotted = _dotted(node)
-        if dotted is None:
-            continue
-        head, _, rest = dotted.partition(".")
-        if head not in aliases:
-            continue
-        full = aliases[head] + ("." + rest if rest else "")
-        for name in forbidden:
-            if full == name or full.startswith(name + ".") or _same_public_name(full, name):
-                hits.append((name, node.lineno))
+    for definition in definitions:
+        collect_imports(ast.walk(definition))
+    for definition in definitions:
+        used = []
+        if isinstance(definition, ast.ImportFrom | ast.Import):  # import x as target
+            prefix = f"{definition.module}." if isinstance(definition, ast.ImportFrom) else ""
+            used = [(prefix + a.name, definition.lineno) for a in definition.names
+                    if (a.asname or a.name) == target]
+        for node in ast.walk(definition):
+            dotted = _dotted(node)
+            head, _, rest = (dotted or "").partition(".")
+            if head in aliases:
+                used.append((aliases[head] + ("." + rest if rest else ""), node.lineno))
+        for full, line in used:
+            for name in forbidden:
+                if full == name or full.startswith(name + ".") or _same_public_name(full, name):
+                    hits.append((name, line))
     return sorted(set(hits), key=lambda h: (h[1], h[0]))
+
+
+def _defines(node: ast.AST, target: str) -> bool:
+    """Whether a top-level statement (re)defines ``target``: every ``def``, ``class`` and
+    assignment counts (the last one wins at import time, so each is scanned)."""
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return node.name == target
+    if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        return any(isinstance(n, ast.Name) and n.id == target
+                   for t in targets for n in ast.walk(t))
+    if isinstance(node, ast.ImportFrom | ast.Import):
+        return any((a.asname or a.name) == target for a in node.names)
+    return False
 
 
 def _same_public_name(used: str, forbidden: str) -> bool:
@@ -462,6 +457,22 @@ def _dotted(node: ast.AST) -> str | None:
 
 
 # ------------------------------------------------------------------------ score
+
+
+def comparator(exercise: Exercise) -> Comparator:
+    """The exercise's comparator: ``compare``, else :func:`allclose` (:func:`all_of` for
+    procedures).
+
+    Examples
+    --------
+    >>> ex = Exercise(id="9.1-double", session=9, points=1, target="double",
+    ...               reference=lambda x: 2 * x, public=lambda rng: [])
+    >>> comparator(ex)(2.0, 2.0, Case()).passed
+    True
+    """
+    if exercise.compare is not None:
+        return exercise.compare
+    return all_of() if exercise.kind == "procedure" else allclose()
 
 
 def _hint_for(exercise: Exercise, student: Any, expected: Any, case: Case) -> str | None:
@@ -488,37 +499,55 @@ _STATUS_OF_KIND = {"not_implemented": "not implemented", "forbidden": "forbidden
 
 def score(prepared: Sequence[Prepared], outcomes: Sequence[Outcome], *,
           ast_hits: Sequence[tuple[str, int]] = (), public_only: bool = False, mode: str = ""
-          ) -> ExerciseResult:
+          ) -> tuple[ExerciseResult, list[FigureValues]]:
     """Compare the child's outputs with the expected ones and score the exercise.
+
+    The grader's own cases decide: every prepared case gets exactly one :class:`CaseResult`,
+    whatever came back (an output missing for a case fails that case).
 
     Parameters
     ----------
     prepared : sequence of Prepared
         The groups of one exercise (see :func:`prepare`).
     outcomes : sequence of Outcome
-        The child's outcome for each group, same order.
+        The child's outcome for each group, same order and length.
     ast_hits : sequence of (name, line)
         Forbidden names found by :func:`forbidden_in_source`.
     public_only : bool
         Only public cases were run: they carry all the points.
+
+    Returns
+    -------
+    result : ExerciseResult
+    figures : list of FigureValues
+        The public cases' (yours, reference) values, for :mod:`autograde.feedback`.
     """
+    if len(prepared) != len(outcomes):
+        raise ValueError(f"{len(prepared)} groups of cases but {len(outcomes)} outcomes")
     exercise = prepared[0].exercise
+    check = comparator(exercise)
     results: list[CaseResult] = []
     statuses: list[str] = []
     seconds = 0.0
     forbidden_hit = None
-    values: list[tuple[Any, Any, Case, bool]] = []
-    for prep, outcome in zip(prepared, outcomes):
+    figures: list[FigureValues] = []
+    for prep, outcome in zip(prepared, outcomes, strict=True):
         seconds += outcome.seconds
         forbidden_hit = forbidden_hit or outcome.forbidden_hit
+        answers = outcome.cases if outcome.status == "ok" else []
         if outcome.status != "ok":
             statuses.append({"import": "error"}.get(outcome.status, outcome.status))
-            results.extend(CaseResult(p, False, outcome.status, outcome.message)
-                           for p in prep.public)
-            continue
-        for i, (case, is_public, expected, got) in enumerate(
-                zip(prep.cases, prep.public, prep.expected, outcome.cases)):
+        elif len(answers) != len(prep.cases):  # the sandbox checks it; so does the scorer
+            statuses.append("crash")
+            outcome = Outcome("crash", f"{len(answers)} outputs for {len(prep.cases)} inputs")
+            answers = []
+        for i, (case, is_public, expected) in enumerate(
+                zip(prep.cases, prep.public, prep.expected, strict=True)):
             label = f"case {i + 1}" + (f" ({case.label})" if case.label else "")
+            if not answers:
+                results.append(CaseResult(is_public, False, outcome.status, outcome.message))
+                continue
+            got = answers[i]
             if "error" in got:
                 kind = got.get("kind", "exception")
                 statuses.append(_STATUS_OF_KIND.get(kind, "failed"))
@@ -530,7 +559,7 @@ def score(prepared: Sequence[Prepared], outcomes: Sequence[Outcome], *,
                                           f"{label}: {message}" if is_public else message))
                 continue
             try:
-                verdict = exercise.comparator(got["value"], expected, case)
+                verdict = check(got["value"], expected, case)
             except Exception as exc:  # noqa: BLE001 - comparing odd data must not crash
                 verdict = Verdict(False, "type", f"could not compare ({type(exc).__name__})")
             hint = None if verdict.passed else _hint_for(exercise, got["value"], expected, case)
@@ -539,9 +568,10 @@ def score(prepared: Sequence[Prepared], outcomes: Sequence[Outcome], *,
             results.append(CaseResult(is_public, verdict.passed, verdict.property, message,
                                       hint))
             if is_public:
-                values.append((got["value"], expected, case, verdict.passed))
-    n_public = sum(r.public for r in results)
-    share = 1.0 if public_only or n_public == len(results) else (
+                figures.append(FigureValues(got["value"], expected, verdict.passed))
+    flags = [flag for prep in prepared for flag in prep.public]
+    n_public = sum(flags)
+    share = 1.0 if public_only or n_public == len(flags) else (
         0.0 if n_public == 0 else exercise.public_share)
     points = float(exercise.points)
     public_score = points * share * _group_credit(exercise, [r.passed for r in results
@@ -570,8 +600,7 @@ def score(prepared: Sequence[Prepared], outcomes: Sequence[Outcome], *,
         score=earned, status=status, message=message, hint=first_hint, hints=triggered,
         cases=results, public_only=public_only, public_points=round(points * share, 6),
         public_score=round(public_score, 6), mode=mode, seconds=round(seconds, 3))
-    result._values = values  # public outputs for the feedback figures (not serialised)
-    return result
+    return result, figures
 
 
 # ---------------------------------------------------------------------- grading
@@ -583,12 +612,47 @@ def _mode(exercise: Exercise, device: str) -> str:
     return "full (cuda)" if device == "cuda" else "reduced (cpu)"
 
 
+def _nbytes(value: Any) -> int:
+    if hasattr(value, "detach"):
+        return int(value.numel() * value.element_size())
+    if isinstance(value, np.ndarray):
+        return int(value.nbytes)
+    if isinstance(value, tuple | list):
+        return sum(_nbytes(v) for v in value)
+    if isinstance(value, Mapping):
+        return sum(_nbytes(v) for v in value.values())
+    return 64
+
+
+def _budget(expected: Sequence[Any]) -> int:
+    """Bytes the child may send back for these cases: twice the expected size, plus 1 MiB
+    a case (float64 where float32 is expected still fits; 4 x 25 MB where 100 kB are
+    expected does not)."""
+    return sum(2 * _nbytes(e) + 2**20 for e in expected)
+
+
+def _note_insecure() -> None:
+    if not getattr(_note_insecure, "said", False):
+        _note_insecure.said = True
+        print("note: bubblewrap is not available here, so your code runs without the grading "
+              "sandbox (fine for checking your own work; the course's grader uses it)",
+              file=sys.stderr)
+
+
+def _isolation(isolation: str) -> str:
+    if isolation == "auto":
+        return "bwrap" if bwrap_available() is None else "none"
+    if isolation not in ("bwrap", "none"):
+        raise ValueError(f"isolation={isolation!r}: use 'auto', 'bwrap' or 'none'")
+    return isolation
+
+
 def grade_submission(path: str | os.PathLike, *, exercises: Sequence[Exercise] | None = None,
                      package: str = DEFAULT_PACKAGE, which: str | int | None = None,
                      name: str | None = None, public_only: bool = False,
                      device: str = "auto", feedback_dir: str | os.PathLike | None = None,
                      import_timeout: float | None = None, secret: str | None = None,
-                     progress: bool = False) -> SubmissionResult:
+                     isolation: str = "bwrap", progress: bool = False) -> SubmissionResult:
     """Grade one submission directory (modules ``session1.py`` ...).
 
     Parameters
@@ -598,14 +662,21 @@ def grade_submission(path: str | os.PathLike, *, exercises: Sequence[Exercise] |
     exercises : sequence of Exercise, optional
         Defaults to :func:`load_exercises` of ``package``, filtered by ``which``.
     name : str, optional
-        Submission name for the hidden seed (default: the directory name).
+        The student id: the hidden cases' seed and the name signed into the results
+        (default: the directory name).
     public_only : bool
-        Run only the public cases (student-side checks).
+        Run only the public cases (student-side checks); no secret needed.
     device : {"auto", "cpu", "cuda"}
     feedback_dir : path, optional
         Where to save the yours/reference/difference PNGs of array exercises.
     import_timeout : float, optional
         Seconds allowed to import a module (default: the longest exercise timeout, >= 20 s).
+    secret : str, optional
+        The course secret (required unless ``public_only``; see :func:`resolve_secret`).
+    isolation : {"bwrap", "none", "auto"}
+        ``"bwrap"``: the student's code runs in the sandbox (an error when bubblewrap cannot
+        run); ``"none"``: in a plain subprocess (trusted code only); ``"auto"``: the sandbox
+        when possible.
     progress : bool
         Show a tqdm bar over exercises.
     """
@@ -614,39 +685,63 @@ def grade_submission(path: str | os.PathLike, *, exercises: Sequence[Exercise] |
     if not path.is_dir():
         raise FileNotFoundError(f"submission directory {str(path)!r} does not exist")
     name = name or path.resolve().name
+    if not public_only:
+        secret = resolve_secret(secret)
+    isolation = _isolation(isolation)
     exercises = select(exercises if exercises is not None else load_exercises(package), which)
     if any(e.kind != "function" for e in exercises) or device != "auto":
         device = resolve_device(device)
     else:
         device = "cpu"
     results: dict[str, ExerciseResult] = {}
+    figures: dict[str, list[FigureValues]] = {}
     bar = _bar(len(exercises), progress, name)
     workdir = Path(tempfile.mkdtemp(prefix="autograde-"))
+    boxes: dict[tuple, Sandbox] = {}
     try:
-        os.chmod(workdir, 0o755)
         copy = copy_submission(path, workdir / "submission")
-        with fork_servers(), _ONE_TORCH_THREAD:
-            jobs = [_prepare_session(session, [e for e in exercises if e.session == session],
-                                     copy, name, public_only, device, secret)
-                    for session in sorted({e.session for e in exercises})]
-            for job in jobs:
-                results.update(_run_session(job, copy, workdir, public_only, device,
-                                            import_timeout, bar))
+        sessions = sorted({e.session for e in exercises})
+        mine = {s: [e for e in exercises if e.session == s] for s in sessions}
+        # one sandbox per view (library modules and packages an exercise allows)
+        views = {s: (tuple(sorted({m for e in mine[s] for m in e.allow})),
+                     tuple(sorted({p for e in mine[s] for p in e.packages}))) for s in sessions}
+        present = [s for s in sessions if (copy / f"session{s}.py").is_file()]
+        for view in dict.fromkeys(views[s] for s in present):
+            boxes[view] = Sandbox(copy, workdir / f"box{len(boxes)}", allow=view[0],
+                                  packages=view[1], isolation=isolation, device=device,
+                                  preload=_preload([e for s in present if views[s] == view
+                                                    for e in mine[s]]))
+            boxes[view].start()  # it imports its libraries while the references compute
+        with _ONE_TORCH_THREAD:
+            for s in sessions:
+                job = _prepare_session(s, mine[s], name, public_only, device, secret)
+                box = boxes[views[s]] if s in present else None
+                for key, (result, values) in _run_session(job, box, public_only, device,
+                                                          import_timeout, bar).items():
+                    results[key], figures[key] = result, values
     finally:
         bar.close()
+        for box in boxes.values():
+            box.close()
         _rmtree(workdir)
     ordered = [results[e.id] for e in exercises]
     if feedback_dir is not None:
-        from .feedback import save_figures
+        feedback.save_figures(ordered, figures, Path(feedback_dir))
+    return SubmissionResult(name, ordered, round(time.perf_counter() - start, 3), device,
+                            isolation=isolation)
 
-        save_figures(ordered, Path(feedback_dir))
-    return SubmissionResult(name, ordered, round(time.perf_counter() - start, 3), device)
+
+def _preload(exercises: Sequence[Exercise]) -> dict[str, Any]:
+    """What a sandbox's fork server imports: torch when any exercise needs it, and the
+    modules of the forbidden names (so that the child's guard resolves them quickly)."""
+    modules = sorted({n.rsplit(".", 1)[0] for e in exercises for n in e.forbidden if "." in n})
+    return {"torch": any(e.kind != "function" for e in exercises), "modules": modules}
 
 
 def _rmtree(path: Path) -> None:
     def make_writable(func, p, _exc):  # noqa: ANN001 - shutil.rmtree onerror signature
-        os.chmod(os.path.dirname(p), 0o755)
-        os.chmod(p, 0o755)
+        os.chmod(os.path.dirname(p), 0o700)
+        os.chmod(p, 0o700)
         func(p)
 
     shutil.rmtree(path, onerror=make_writable)
@@ -669,42 +764,41 @@ class _SessionJob:
     owners: list[str]
 
 
-def _prepare_session(session: int, exercises: Sequence[Exercise], copy: Path, name: str,
+def _prepare_session(session: int, exercises: Sequence[Exercise], name: str,
                      public_only: bool, device: str, secret: str | None) -> _SessionJob:
     prepared = {e.id: prepare(e, name, public_only=public_only, device=device, secret=secret)
                 for e in exercises}
     tasks, owners = [], []
-    if (copy / f"session{session}.py").is_file():
-        for e in exercises:
-            for prep in prepared[e.id]:
-                tasks.append(Task(index=len(tasks), target=e.target, kind=e.kind,
-                                  cases=prep.cases, timeout=e.timeout, memory=e.memory_bytes,
-                                  forbidden=e.forbidden, init_kwargs=e.init_kwargs,
-                                  state_dict=prep.state_dict, driver=e.driver, device=device,
-                                  full=device == "cuda"))
-                owners.append(e.id)
-        prestart(tasks)  # the fork server imports while the next references are computed
+    for e in exercises:
+        for prep in prepared[e.id]:
+            tasks.append(Task(index=len(tasks), target=e.target, kind=e.kind,
+                              cases=prep.cases, timeout=e.timeout, memory=e.memory_bytes,
+                              budget=_budget(prep.expected), forbidden=e.forbidden,
+                              init_kwargs=e.init_kwargs, state_dict=prep.state_dict,
+                              driver=e.driver, device=device, full=device == "cuda"))
+            owners.append(e.id)
     return _SessionJob(session, list(exercises), prepared, tasks, owners)
 
 
-def _run_session(job: _SessionJob, copy: Path, workdir: Path, public_only: bool, device: str,
-                 import_timeout: float | None, bar) -> dict[str, ExerciseResult]:
+def _run_session(job: _SessionJob, box: Sandbox | None, public_only: bool, device: str,
+                 import_timeout: float | None, bar
+                 ) -> dict[str, tuple[ExerciseResult, list[FigureValues]]]:
     session, exercises, prepared = job.session, job.exercises, job.prepared
-    module = copy / f"session{session}.py"
+    module = f"session{session}.py"
     out = {}
-    if not module.is_file():
+    if box is None:
         for e in exercises:
-            out[e.id] = score(prepared[e.id], [Outcome("missing", f"session{session}.py is "
-                                                       "missing from the submission")] *
-                              len(prepared[e.id]), public_only=public_only)
-            out[e.id].status = "missing"
+            missing = Outcome("missing", f"{module} is missing from the submission")
+            result, values = score(prepared[e.id], [missing] * len(prepared[e.id]),
+                                   public_only=public_only)
+            result.status = "missing"
+            out[e.id] = (result, values)
             bar.update(1)
         return out
-    source = module.read_text(encoding="utf-8", errors="replace")
+    source = (box.submission / module).read_text(encoding="utf-8", errors="replace")
     timeout = import_timeout if import_timeout is not None else max(
         20.0, *(e.timeout for e in exercises))
-    outcomes = run_module(module, copy, job.tasks, workdir / f"session{session}",
-                          import_timeout=timeout)
+    outcomes = box.run_module(module, job.tasks, import_timeout=timeout)
     for e in exercises:
         mine = [outcomes[i] for i, owner in enumerate(job.owners) if owner == e.id]
         out[e.id] = score(prepared[e.id], mine,
@@ -714,31 +808,49 @@ def _run_session(job: _SessionJob, copy: Path, workdir: Path, public_only: bool,
     return out
 
 
+def _failed_submission(name: str, exercises: Sequence[Exercise], error: str,
+                       device: str, isolation: str) -> SubmissionResult:
+    """The record of a student whose grading failed: 0 everywhere, the error said."""
+    records = [ExerciseResult(id=e.id, session=e.session, name=e.name, points=float(e.points),
+                              score=0.0, status="error", message=error) for e in exercises]
+    return SubmissionResult(name, records, 0.0, device, isolation=isolation, error=error)
+
+
 def grade_all(root: str | os.PathLike, out: str | os.PathLike, *, jobs: int = 1,
               shard: tuple[int, int] = (1, 1), device: str = "auto", force: bool = False,
               package: str = DEFAULT_PACKAGE, figures: bool = True, progress: bool = True,
-              import_timeout: float | None = None) -> list[Path]:
+              import_timeout: float | None = None, secret: str | None = None,
+              isolation: str = "bwrap") -> list[Path]:
     """Grade every sub-directory of ``root`` (one per student) into ``out``.
 
     Writes ``out/<student>/results.json`` (Gradescope schema, signed), ``out/<student>/
     feedback/*.png``, then ``out/grades.csv`` and ``out/junit.xml`` over all graded students.
-    Students whose valid results exist are skipped unless ``force``.
+    Students whose valid results exist are skipped unless ``force``. A failure while
+    grading one student (whatever its cause) becomes that student's error record; the class
+    goes on.
 
     Parameters
     ----------
     jobs : int
-        Submissions graded in parallel (each in its own child processes).
+        Submissions graded in parallel (each in its own sandbox).
     shard : (i, n)
         Grade only the i-th of n interleaved shares of the students (1-based).
+    secret : str, optional
+        The course secret (default: ``AUTOGRADE_SECRET``); required.
+    isolation : {"bwrap", "none"}
+        ``"none"`` only for trusted code (``grade --insecure``).
 
     Returns
     -------
     list of Path
         The ``results.json`` files written in this run.
     """
-    from . import exports
-
     root, out = Path(root), Path(out)
+    secret = resolve_secret(secret)
+    isolation = _isolation(isolation)
+    if isolation == "bwrap" and bwrap_available() is not None:
+        raise IsolationError(f"{bwrap_available()}; or pass --insecure to grade without "
+                             "isolation (every results.json then says so)")
     index, count = shard
     if not 1 <= index <= count:
         raise ValueError(f"shard={index}/{count}: use i/n with 1 <= i <= n")
@@ -746,24 +858,33 @@ def grade_all(root: str | os.PathLike, out: str | os.PathLike, *, jobs: int = 1,
     students = students[index - 1::count]
     exercises = load_exercises(package)
     device = resolve_device(device)
-    todo = [s for s in students
-            if force or exports.read_results(out / s.name / "results.json") is None]
+    todo = [s for s in students if force or exports.read_results(
+        out / s.name / "results.json", secret=secret, student=s.name) is None]
     written: list[Path] = []
     lock = threading.Lock()
     bar = _bar(len(todo), progress, "grading")
     bar.unit = "submission"
 
     def one(student: Path) -> None:
-        result = grade_submission(student, exercises=exercises, device=device,
-                                  feedback_dir=out / student.name / "feedback" if figures
-                                  else None, import_timeout=import_timeout)
-        target = exports.write_results(result, out / student.name / "results.json")
+        try:
+            result = grade_submission(student, exercises=exercises, device=device,
+                                      name=student.name, secret=secret, isolation=isolation,
+                                      feedback_dir=out / student.name / "feedback" if figures
+                                      else None, import_timeout=import_timeout)
+        except Exception as exc:  # noqa: BLE001 - one student's failure is theirs alone
+            detail = traceback.format_exception_only(type(exc), exc)[-1].strip()[:500]
+            result = _failed_submission(student.name, exercises,
+                                        f"the grader failed on this submission: {detail}",
+                                        device, isolation)
+        target = exports.write_results(result, out / student.name / "results.json",
+                                       secret=secret)
         with lock:
             written.append(target)
             bar.update(1)
 
+    out.mkdir(parents=True, exist_ok=True)
     try:
-        with fork_servers(), _ONE_TORCH_THREAD:  # libraries imported once per session kind
+        with _ONE_TORCH_THREAD:
             if jobs <= 1:
                 for student in todo:
                     one(student)
@@ -772,48 +893,41 @@ def grade_all(root: str | os.PathLike, out: str | os.PathLike, *, jobs: int = 1,
                     list(pool.map(one, todo))
     finally:
         bar.close()
-        exports.write_class_files(out, exercises)
+        exports.write_class_files(out, exercises, secret=secret)
     return written
 
 
-def check(which: str | int | None = None, *, path: str | os.PathLike = "exercises",
+def check(which: str | int | None = None, *, path: str | os.PathLike | None = None,
           package: str = DEFAULT_PACKAGE, device: str = "auto", verbose: bool = True,
           progress: bool = True) -> SubmissionResult | ExerciseResult:
     """Run the public cases and print feedback; for students and notebook cells.
 
+    Runs in the sandbox when bubblewrap is available, and otherwise in a plain subprocess
+    (it says so once: cheating here only cheats yourself).
+
     Parameters
     ----------
     which : str or int, optional
-        An exercise id (``"2.3-mfcc"``), a target name or a session number; all when None.
-    path : path
-        The directory with your ``sessionN.py`` modules.
+        An exercise id (``"2.5-mfcc"``), a target name or a session number; all when None.
+    path : path, optional
+        The directory with your ``sessionN.py`` modules (default: ``exercises/`` when it
+        exists, else the current directory, e.g. next to a notebook).
 
     Returns
     -------
     ExerciseResult or SubmissionResult
         One exercise's result when ``which`` names one exercise.
     """
-    from .feedback import format_table
-
+    if path is None:
+        path = "exercises" if Path("exercises").is_dir() else "."
+    isolation = _isolation("auto")
+    if isolation == "none":
+        _note_insecure()
     exercises = select(load_exercises(package), which)
     result = grade_submission(path, exercises=exercises, public_only=True, device=device,
-                              progress=progress and len(exercises) > 1)
+                              isolation=isolation, progress=progress and len(exercises) > 1)
     if verbose:
-        print(format_table(result))
+        print(feedback.format_table(result))
     if len(result.exercises) == 1 and which is not None and not str(which).isdigit():
         return result.exercises[0]
     return result
-
-
-def _is_array(value: Any) -> bool:
-    arr = as_numeric(value)
-    return arr is not None and arr.ndim >= 1 and arr.size > 1
-
-
-def figure_pairs(result: ExerciseResult) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(yours, reference) array pairs of the public cases, for :mod:`autograde.feedback`."""
-    pairs = []
-    for student, expected, _case, _ok in getattr(result, "_values", []):
-        if _is_array(student) and _is_array(plain_array(expected)):
-            pairs.append((as_numeric(student), plain_array(expected)))
-    return pairs

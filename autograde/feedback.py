@@ -6,22 +6,38 @@ the grader.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from machinehearing._io import atomic_path
 
-from .engine import ExerciseResult, SubmissionResult, figure_pairs
+from .model import ExerciseResult, FigureValues, SubmissionResult, as_numeric, plain_array
 
-__all__ = ["format_table", "format_exercise", "comparison_figure", "save_figures"]
+__all__ = ["format_table", "format_exercise", "comparison_figure", "figure_pairs",
+           "save_figures", "terminal_safe"]
 
 _MARK = {"passed": "ok", "partial": "partial"}
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` without control characters (no terminal escape sequence gets through).
+
+    Examples
+    --------
+    >>> terminal_safe("ok\x1b[2J done")
+    'ok[2J done'
+    """
+    return _CONTROL.sub("", text)
+
+
 def _short(text: str | None, width: int) -> str:
-    text = " ".join((text or "").split())
+    text = terminal_safe(" ".join((text or "").split()))
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
@@ -40,9 +56,9 @@ def format_exercise(result: ExerciseResult) -> str:
     lines = [f"{result.id}  {result.name}  {result.score:g}/{result.points:g}  {result.status}"
              + (f"  [{result.mode}]" if result.mode else "")]
     if result.message:
-        lines.append(f"  {result.message}")
+        lines.append(f"  {terminal_safe(result.message)}")
     if result.hint:
-        lines.append(f"  hint: {result.hint}")
+        lines.append(f"  hint: {terminal_safe(result.hint)}")
     return "\n".join(lines)
 
 
@@ -119,17 +135,42 @@ def comparison_figure(yours: np.ndarray, reference: np.ndarray, *, title: str = 
     return fig
 
 
-def save_figures(results: Sequence[ExerciseResult], folder: Path, *,
+def _is_array(value: object) -> bool:
+    arr = as_numeric(value)
+    return arr is not None and arr.ndim >= 1 and arr.size > 1
+
+
+def figure_pairs(values: Sequence[FigureValues]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(yours, reference) array pairs among the public cases' values.
+
+    Examples
+    --------
+    >>> pairs = figure_pairs([FigureValues(np.ones(3), np.zeros(3), False),
+    ...                       FigureValues(1.0, 2.0, False)])
+    >>> len(pairs), pairs[0][0].shape
+    (1, (3,))
+    """
+    pairs = []
+    for v in values:
+        if _is_array(v.student) and _is_array(plain_array(v.expected)):
+            pairs.append((as_numeric(v.student), plain_array(v.expected)))
+    return pairs
+
+
+def save_figures(results: Sequence[ExerciseResult],
+                 values: Mapping[str, Sequence[FigureValues]], folder: Path, *,
                  only_failed: bool = True) -> list[Path]:
     """Save ``<id>.png`` for exercises with array outputs (first public case), atomically.
 
-    Sets ``result.figure`` to the file name. Returns the paths written.
+    ``values`` maps an exercise id to its public cases' values (from
+    :func:`autograde.engine.score`). Sets ``result.figure`` to the file name. Returns the
+    paths written.
     """
     written = []
     for result in results:
         if only_failed and result.status == "passed":
             continue
-        pairs = figure_pairs(result)
+        pairs = figure_pairs(values.get(result.id, ()))
         if not pairs:
             continue
         folder.mkdir(parents=True, exist_ok=True)

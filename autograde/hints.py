@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .spec import Case, as_numeric, plain_array
+from .model import Case, as_numeric, plain_array
 
 __all__ = [
     "same_as",

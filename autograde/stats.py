@@ -19,9 +19,11 @@ from .exports import load_results
 __all__ = ["class_stats", "format_stats", "plot_stats", "write_stats_csv"]
 
 
-def class_stats(out: str | os.PathLike, *, package: str | None = None, top: int = 3
-                ) -> list[dict]:
+def class_stats(out: str | os.PathLike, *, secret: str, package: str | None = None,
+                top: int = 3) -> list[dict]:
     """Per-exercise statistics over every valid ``out/*/results.json``.
+
+    ``secret`` is the course secret the results were signed with.
 
     Returns
     -------
@@ -30,7 +32,7 @@ def class_stats(out: str | os.PathLike, *, package: str | None = None, top: int 
         ``statuses`` (Counter), ``hints`` (list of (text, count), most common first).
         Exercises are in declaration order when ``package`` is given, else by id.
     """
-    results = load_results(out)
+    results = load_results(out, secret=secret)
     by_id: dict[str, list] = {}
     for records in results.values():
         for r in records:

@@ -257,6 +257,10 @@ EXERCISES = [
         ],
         forbidden=("machinehearing.features.extract", "machinehearing.features.images.extract",
                    "machinehearing.transforms"),
+        # the student builds the images from the library's features (session 2's own
+        # functions are graded there): those modules, and the audio readers they import
+        allow=("machinehearing.audio", "machinehearing.features"),
+        packages=("soundfile", "soxr"),
         timeout=60.0,
     ),
     Exercise(

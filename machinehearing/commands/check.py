@@ -14,7 +14,7 @@ status is 0 even when checks fail: this is feedback, not a test suite.
 examples:
   machinehearing check            # every session
   machinehearing check 2          # session 2
-  machinehearing check 2.3-mfcc   # one exercise
+  machinehearing check 2.5-mfcc   # one exercise
 """
 
 

@@ -18,6 +18,14 @@ FIXTURES = Path(__file__).parent / "fixtures"
 SUBMISSIONS = FIXTURES / "submissions"
 PACKAGE = "grader_fixture_exercises.session9"
 ROOT = Path(__file__).resolve().parents[2]
+SECRET = "workflow-secret"
+
+
+@pytest.fixture
+def secret(monkeypatch):
+    """The course secret, in the environment as an instructor's grading job has it."""
+    monkeypatch.setenv("AUTOGRADE_SECRET", SECRET)
+    return SECRET
 
 
 @pytest.fixture
@@ -29,7 +37,7 @@ def class_root(tmp_path):
     return root
 
 
-def test_grade_writes_gradescope_csv_junit_and_resumes(class_root, tmp_path, capsys):
+def test_grade_writes_gradescope_csv_junit_and_resumes(class_root, tmp_path, capsys, secret):
     out = tmp_path / "out"
     args = ["grade", str(class_root), "--out", str(out), "--exercises", PACKAGE,
             "--import-timeout", "10"]
@@ -110,7 +118,7 @@ def test_release_is_dispatched_to_the_course_module(monkeypatch):
 
 
 def test_pytest_plugin_exposes_each_exercise_as_an_item(tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(FIXTURES)}
+    env = {**os.environ, "PYTHONPATH": str(FIXTURES), "AUTOGRADE_SECRET": SECRET}
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "autograde", "-p", "no:cacheprovider", "-q",
          "--submission", str(SUBMISSIONS / "transposed_frames"), "--exercises", PACKAGE],
@@ -127,36 +135,38 @@ def test_module_and_procedure_exercises(name, score, message):
     from autograde.engine import grade_submission, load_exercises
 
     result = grade_submission(SUBMISSIONS / name, exercises=load_exercises(
-        "grader_fixture_exercises"), which=8, device="cpu")
+        "grader_fixture_exercises"), which=8, device="cpu", secret=SECRET)
     assert result.score == pytest.approx(score)
     assert message in result.exercises[0].message
     assert result.exercises[1].mode == "reduced (cpu)"
 
 
-def _fork_servers() -> set[int]:
-    """Fork servers started by this process (``python -m autograde.sandbox --server``)."""
-    pids = set()
-    for proc in Path("/proc").iterdir():
-        try:
-            cmdline = (proc / "cmdline").read_bytes().split(b"\0")
-            ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        if b"autograde.sandbox" in cmdline and b"--server" in cmdline and ppid == os.getpid():
-            pids.add(int(proc.name))
-    return pids
+def test_grade_refuses_without_a_secret(class_root, tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("AUTOGRADE_SECRET", raising=False)
+    assert main(["grade", str(class_root), "--out", str(tmp_path / "out"),
+                 "--exercises", PACKAGE]) == 2
+    assert "needs the course secret" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+    key = tmp_path / "secret.txt"
+    key.write_text(SECRET + "\n")
+    assert main(["grade", str(class_root), "--out", str(tmp_path / "out"), "--exercises",
+                 PACKAGE, "--secret-file", str(key), "--no-figures"]) == 0
+    from autograde.exports import read_results
+
+    assert read_results(tmp_path / "out" / "correct" / "results.json",
+                        secret=SECRET)["score"] == 3.0
 
 
-def test_fork_servers_are_shared_in_a_block_replaced_when_killed_and_stopped_after():
-    from autograde.engine import grade_submission, load_exercises
-    from autograde.sandbox import fork_servers
+def test_grade_refuses_without_bubblewrap_unless_insecure(class_root, tmp_path, monkeypatch,
+                                                          capsys, secret):
+    from autograde.sandbox import supervisor
 
-    exercises = load_exercises(PACKAGE)
-    names = ("correct", "kill_grader", "symmetric_hann", "correct")
-    with fork_servers():
-        scores = [grade_submission(SUBMISSIONS / name, exercises=exercises,
-                                   import_timeout=10).score for name in names]
-        running = _fork_servers()
-    assert scores == [3.0, 3.0, 2.0, 3.0]
-    assert len(running) == 1  # one kind of job; the one kill_grader killed was replaced
-    assert _fork_servers() == set()
+    monkeypatch.setattr(supervisor, "bwrap_available", lambda: "bubblewrap is not installed")
+    monkeypatch.setattr("autograde.engine.bwrap_available", supervisor.bwrap_available)
+    args = ["grade", str(class_root), "--out", str(tmp_path / "out"), "--exercises", PACKAGE,
+            "--no-figures"]
+    assert main(args) == 2
+    assert "bubblewrap is not installed" in capsys.readouterr().err
+    assert main([*args, "--insecure"]) == 0
+    data = json.loads((tmp_path / "out" / "correct" / "results.json").read_text())
+    assert data["extra_data"]["isolation"] == "none" and "isolation: none" in data["output"]
