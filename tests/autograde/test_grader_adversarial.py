@@ -19,6 +19,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 SUBMISSIONS = FIXTURES / "submissions"
 SECRET = "adversarial-suite-secret"
 NOT_THERE = "No module named"
+SENT = "outputs where the grader sent"
 
 #: submission -> (total score, {exercise: (score, status, message fragment)})
 EXPECTED = {
@@ -39,14 +40,16 @@ EXPECTED = {
     "grader_references": (0.0, {"9.1-hann": (0.0, "error",
                                              f"{NOT_THERE} 'grader_fixture_exercises'")}),
     "monkeypatch_reference": (0.0, {"9.2-power": (0.0, "error", f"{NOT_THERE} 'autograde'")}),
-    "forbidden_call": (2.0, {"9.1-hann": (0.0, "forbidden", "scipy.signal.get_window (line 6)")}),
-    "forbidden_runtime": (2.0, {"9.1-hann": (0.0, "forbidden", "scipy.signal.get_window")}),
+    "forbidden_call": (2.0, {"9.1-hann": (0.0, "forbidden",
+                                          "scipy.signal.get_window (line 6)")}),
+    "forbidden_runtime": (2.0, {"9.1-hann": (0.0, "forbidden",
+                                             "scipy.signal.get_window")}),
     "second_def": (2.0, {"9.1-hann": (0.0, "forbidden", "numpy.hanning (line 10)")}),
     "guard_removed": (2.0, {"9.1-hann": (0.0, "forbidden", "runtime guard was removed")}),
     # answering for the grader
     "hardcoded_public": (2.5, {"9.1-hann": (0.5, "partial", "failed (tolerance)")}),
-    "drop_hidden": (0.0, {"9.1-hann": (0.0, "crash", "sent back 2 outputs where the grader sent 5 inputs")}),
-    "extra_outputs": (0.0, {"9.3-frames": (0.0, "crash", "sent back 5 outputs where the grader sent 3 inputs")}),
+    "drop_hidden": (0.0, {"9.1-hann": (0.0, "crash", f"sent back 2 {SENT} 5 inputs")}),
+    "extra_outputs": (0.0, {"9.3-frames": (0.0, "crash", f"sent back 5 {SENT} 3 inputs")}),
     "eq_always_true": (2.0, {"9.1-hann": (0.0, "failed", "object of type Anything")}),
     "ndarray_subclass": (2.0, {"9.1-hann": (0.0, "failed", "subclass of numpy.ndarray")}),
     "fake_print": (0.0, {"9.2-power": (0.0, "failed", "should be array of shape (9,)")}),
