@@ -1,4 +1,5 @@
-"""``python -m autograde``: check (students), grade and stats (instructors), release (course).
+"""``python -m autograde``: check (students), grade, stats, export and similarity
+(instructors), release (course).
 
 ``release`` is handed to :func:`autograde.release.main` unchanged.
 """
@@ -104,6 +105,13 @@ def _run_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def _lazy_command(parser: argparse.ArgumentParser, module: str) -> None:
+    """Arguments from ``module.add_arguments``; the command runs ``module.run``."""
+    commands = importlib.import_module(module)
+    commands.add_arguments(parser)
+    parser.set_defaults(_run=commands.run)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``python -m autograde`` parser (``release`` is dispatched before parsing)."""
     parser = argparse.ArgumentParser(prog="python -m autograde",
@@ -134,6 +142,12 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--top", type=int, default=3, help="hints listed per exercise")
     _secret_argument(stats)
     stats.set_defaults(_run=_run_stats)
+    export = sub.add_parser("export", help="grades as a Brightspace, Canvas or Moodle "
+                            "import file")
+    _lazy_command(export, "autograde.lms")
+    similarity = sub.add_parser("similarity", help="similarity report of the submissions "
+                                "(winnowing fingerprints)")
+    _lazy_command(similarity, "autograde.similarity")
     sub.add_parser("release", help="generate exercises/ from solutions/ (course tooling)",
                    add_help=False)
     return parser
