@@ -127,3 +127,38 @@ def test_optimizer_uses_a_fused_or_multi_tensor_kernel():
     model = torch.nn.Linear(2, 2)
     optimizer = loop._make_optimizer(TrainConfig(), model, torch.device("cpu"))
     assert all(optimizer.defaults[k] == v for k, v in kwargs.items())
+
+
+def _final_accuracies(tmp_path, precision: str, seeds=(0, 1, 2)):
+    """Final validation accuracy and every loss of small synthetic runs, one per seed."""
+    accuracies, losses = [], []
+    for seed in seeds:
+        config = TrainConfig.preset(
+            "smoke",
+            epochs=4,
+            lr=3e-3,
+            schedule="onecycle",
+            device="cpu",
+            num_workers=0,
+            seed=seed,
+            precision=precision,
+            synthetic={"n_classes": 5, "clips_per_class": 20, "sr": 8000, "duration": 1.0},
+        )
+        result = loop.train(config, tmp_path / f"{precision}-{seed}", progress=False)
+        accuracies.append(result.history[-1]["val_acc"])
+        losses += [v for row in result.history for k, v in row.items() if k.endswith("loss")]
+    return accuracies, losses
+
+
+@pytest.mark.slow
+def test_bfloat16_training_ends_where_float32_does(tmp_path):
+    """precision='auto' trains in bfloat16: on 3 seeds its final accuracies stay within the
+    seed-to-seed spread of float32 (one validation clip of slack), with no NaN or inf."""
+    fp32, fp32_losses = _final_accuracies(tmp_path, "float32")
+    bf16, bf16_losses = _final_accuracies(tmp_path, "bfloat16")
+    print(f"final val accuracy, float32 {fp32}, bfloat16 {bf16}")
+    assert all(torch.isfinite(torch.tensor(fp32_losses + bf16_losses)))
+    clip = 1 / 20  # fold 1 holds 20 of the 100 clips
+    spread = max(fp32) - min(fp32) + clip
+    assert abs(sum(bf16) / 3 - sum(fp32) / 3) <= spread
+    assert min(fp32) - spread <= min(bf16) and max(bf16) <= max(fp32) + spread
