@@ -135,7 +135,7 @@ def _final_accuracies(tmp_path, precision: str, seeds=(0, 1, 2)):
     for seed in seeds:
         config = TrainConfig.preset(
             "smoke",
-            epochs=4,
+            epochs=10,
             lr=3e-3,
             schedule="onecycle",
             device="cpu",
