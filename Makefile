@@ -1,9 +1,19 @@
 # The two commands of the README. Both create ./.venv, install the CPU build of torch
-# first (an unpinned torch pulls gigabytes of CUDA wheels), then the package.
+# first from PyTorch's CPU wheel index (pip's default index gives Linux the CUDA build and
+# gigabytes of NVIDIA libraries), then the package. Where that index is unreachable,
+# tools/install_torch.sh falls back to the default index within seconds.
+# A CUDA build: make install TORCH=torch (pip's default, CUDA on Linux), or e.g.
+#   make install TORCH=torch==2.13.0 TORCH_INDEX=https://download.pytorch.org/whl/cu126
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 TORCH ?= torch==2.13.0
+ifeq ($(origin TORCH),file)
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+else
+TORCH_INDEX ?=
+endif
+export TORCH_INDEX
 # the venv's console scripts (nbgrader runs `alembic`, tests run `machinehearing`) come first
 export PATH := $(abspath $(BIN)):$(PATH)
 
@@ -14,7 +24,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --upgrade pip
 
 install: $(BIN)/python
-	$(BIN)/pip install "$(TORCH)"
+	sh tools/install_torch.sh $(BIN)/python "$(TORCH)"
 	$(BIN)/pip install -e ".[dev]"
 
 demo: install

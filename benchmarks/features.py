@@ -6,10 +6,13 @@ Usage::
 
 Synthetic 5 s clips at 44.1 kHz (the ESC-50 format) go through each feature with
 librosa (one clip at a time), the NumPy reference of :mod:`machinehearing.features`
-(one clip at a time) and :mod:`machinehearing.transforms` (batches of
-``--batch-size`` clips).  The sides take turns, ``--repeat`` times, so that they see
-the same load; the table keeps each clip's best time (librosa, NumPy) or the best
-pass (torch), in ms per clip.  Ratios are librosa's time divided by the other
+(one clip at a time) and :mod:`machinehearing.transforms`, twice: in batches of
+``--batch-size`` clips with torch's threads ("torch cpu"), and as the feature cache
+(``machinehearing features``) computes them: each clip alone with single-threaded kernels,
+as many clips side by side as there are CPUs ("cache cpu"; a clip's image then never depends
+on its batch, the thread count or a resume point).  The sides take turns, ``--repeat`` times,
+so that they see the same load; the table keeps each clip's best time (librosa, NumPy) or
+the best pass (torch), as clips per second.  Ratios are librosa's time divided by the other
 side's, so above 1 is faster than librosa.  The error column compares torch with librosa: the
 largest relative error where the value exceeds 1e-5 of the clip's maximum for
 linear features, the largest absolute difference for dB features and MFCC.
@@ -24,6 +27,7 @@ import argparse
 import copy
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import librosa
 import numpy as np
@@ -31,6 +35,7 @@ import torch
 
 from machinehearing import features as mf
 from machinehearing import transforms as mt
+from machinehearing._threads import available_cpus, single_threaded
 
 N_FFT, HOP, N_MELS, N_MFCC = 2048, 512, 128, 20
 
@@ -54,6 +59,15 @@ def clip_times(fn: Callable[[np.ndarray], object], clips: np.ndarray) -> np.ndar
         fn(y)
         times[i] = time.perf_counter() - start
     return times
+
+
+def cache_time(module: torch.nn.Module, clips: torch.Tensor, n_jobs: int) -> float:
+    """Seconds per clip the feature cache takes: each clip alone, single-threaded kernels,
+    ``n_jobs`` clips side by side (``precompute``'s bit-reproducible CPU path)."""
+    start = time.perf_counter()
+    with single_threaded(), ThreadPoolExecutor(max_workers=n_jobs) as pool:
+        list(pool.map(lambda y: run_torch(module, y.clone()[None], 1), clips))
+    return (time.perf_counter() - start) / len(clips)
 
 
 def batch_time(module: torch.nn.Module, clips: torch.Tensor, batch_size: int) -> float:
@@ -164,16 +178,18 @@ def main(argv: list[str] | None = None) -> int:
         print("CUDA is not available: timing the CPU only")
         device = None
 
+    jobs = available_cpus()
     print(
         f"{n} clips of {args.seconds:g} s at {args.sr} Hz, n_fft={N_FFT}, hop_length={HOP}, "
-        f"n_mels={N_MELS}, n_mfcc={N_MFCC}; best of {args.repeat}, ms per clip\n"
+        f"n_mels={N_MELS}, n_mfcc={N_MFCC}; best of {args.repeat}, clips per second\n"
         f"librosa {librosa.__version__} and NumPy reference: one clip at a time, FFT "
         f"single-threaded (numpy.fft), BLAS threads: {blas_threads()}\n"
         f"torch {torch.__version__}: batches of {args.batch_size}, "
-        f"{torch.get_num_threads()} intra-op threads"
+        f"{torch.get_num_threads()} intra-op threads; cache: the path of 'machinehearing "
+        f"features' (each clip alone, single-threaded, {jobs} clips side by side)"
         + (f", and {torch.cuda.get_device_name()}" if device else "")
     )
-    header = ["feature", "librosa", "numpy", "x lib", "torch cpu", "x lib"]
+    header = ["feature", "librosa", "numpy", "x lib", "torch cpu", "x lib", "cache cpu", "x lib"]
     if device:
         header += [f"torch {device}", "x lib"]
     header += ["torch err", "numpy err"]
@@ -184,18 +200,20 @@ def main(argv: list[str] | None = None) -> int:
         module = tor[name]
         on_device = (copy.deepcopy(module).to(device), batch.to(device)) if device else None
         lib[name](clips[0]), ref[name](clips[0]), batch_time(module, batch[:2], 2)  # warm up
-        t_lib, t_ref, t_cpu, t_dev = np.inf, np.inf, np.inf, np.inf
+        t_lib, t_ref, t_cpu, t_dev, t_cache = np.inf, np.inf, np.inf, np.inf, np.inf
         for _ in range(args.repeat):  # interleaved, so that all sides see the same load
             t_lib = np.minimum(t_lib, clip_times(lib[name], clips))
             t_ref = np.minimum(t_ref, clip_times(ref[name], clips))
             t_cpu = min(t_cpu, batch_time(module, batch, args.batch_size))
+            t_cache = min(t_cache, cache_time(module, batch, jobs))
             if on_device:
                 t_dev = min(t_dev, batch_time(*on_device, args.batch_size))
         t_lib, t_ref = t_lib.mean(), t_ref.mean()
-        row = [name, f"{1e3 * t_lib:.2f}", f"{1e3 * t_ref:.2f}", f"{t_lib / t_ref:.2f}x"]
-        row += [f"{1e3 * t_cpu:.2f}", f"{t_lib / t_cpu:.2f}x"]
+        row = [name, f"{1 / t_lib:.1f}", f"{1 / t_ref:.1f}", f"{t_lib / t_ref:.2f}x"]
+        row += [f"{1 / t_cpu:.1f}", f"{t_lib / t_cpu:.2f}x"]
+        row += [f"{1 / t_cache:.1f}", f"{t_lib / t_cache:.2f}x"]
         if on_device:
-            row += [f"{1e3 * t_dev:.3f}", f"{t_lib / t_dev:.0f}x"]
+            row += [f"{1 / t_dev:.0f}", f"{t_lib / t_dev:.0f}x"]
         expected = np.stack([lib[name](y) for y in clips[:4]])
         actual = torch.cat(run_torch(module, batch[:4], args.batch_size)).numpy()
         reference = np.stack([ref[name](y) for y in clips[:4]])

@@ -227,8 +227,9 @@ def _evaluate_run(
     run_dir: Path, *, checkpoint: str, split: str, device: str, progress: bool
 ) -> dict[str, Any]:
     from .datasets import make_loader
-    from .train import predict
+    from .train import predict, resolve_device
     from .train.loop import load_model
+    from .train.precision import autocast_enabled
 
     if not (run_dir / "config.json").is_file():
         raise DataError(
@@ -238,7 +239,10 @@ def _evaluate_run(
     model, config, label_map = load_model(run_dir, checkpoint=checkpoint, device=device)
     dataset = _dataset(config, run_dir, split, progress)
     loader = make_loader(dataset, batch_size=64, shuffle=False, num_workers=0)
-    logits, embeddings = predict(model, loader, device=device, progress=progress)
+    amp = autocast_enabled(
+        config.precision, resolve_device(device), cuda_amp=config.amp, inference=True
+    )
+    logits, embeddings = predict(model, loader, device=device, amp=amp, progress=progress)
     probabilities = _softmax(logits.astype(np.float64))
     y_true = dataset.labels
     suffix = _suffix(split)

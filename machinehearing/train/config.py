@@ -33,6 +33,8 @@ LOGGERS = ("tensorboard", "wandb")
 TASKS = ("classes", "categories")
 SPLITS = ("fold", "course")
 FEATURE_DTYPES = ("float32", "float16")
+#: values of ``precision`` (see :mod:`machinehearing.train.precision`)
+PRECISIONS = ("auto", "float32", "bfloat16")
 #: keyword arguments of ``make_esc50_like`` that ``TrainConfig.synthetic`` may set
 SYNTHETIC_KEYS = ("n_classes", "clips_per_class", "sr", "duration", "seed")
 
@@ -175,9 +177,15 @@ class TrainConfig:
         "'auto' (cuda > mps > cpu), 'cpu', 'cuda', 'cuda:N' or 'mps'", default="auto"
     )
     amp: bool = _opt("mixed precision (float16 autocast + loss scaling) on CUDA", default=True)
-    cpu_amp: bool = _opt(
-        "mixed precision (bfloat16 autocast) on the CPU: about 2x faster steps on CPUs with "
-        "native bfloat16 (AVX512-BF16, AMX), much slower on others; slightly different numbers",
+    precision: str = _opt(
+        "arithmetic on the CPU: 'auto' (bfloat16 autocast where the CPU computes bfloat16 "
+        "natively, with AVX512-BF16 or AMX units; float32 elsewhere), 'bfloat16' or 'float32'; "
+        "the run's config.json records the choice made",
+        default="auto",
+    )
+    compile: bool = _opt(
+        "compile the model with torch.compile (minutes of compiling first; falls back to "
+        "eager execution, with a message, where the compiler cannot run)",
         default=False,
     )
     channels_last: bool = _opt(
@@ -240,7 +248,8 @@ class TrainConfig:
         self._int("seed", 0)
         self._int("num_workers", 0, optional=True)
         self._int("patience", 1, optional=True)
-        for name in ("amp", "cpu_amp", "channels_last", "zero_init_residual"):
+        self._choice("precision", PRECISIONS)
+        for name in ("amp", "compile", "channels_last", "zero_init_residual"):
             if not isinstance(getattr(self, name), bool):
                 self._fail(name, "true or false")
         if not isinstance(self.pretrained, bool | str) or self.pretrained == "":
@@ -331,6 +340,9 @@ class TrainConfig:
         (64, 64)
         """
         known = {f.name for f in fields(cls)}
+        if "cpu_amp" in data and "precision" not in data:  # config.json of older runs
+            data = {**data, "precision": "bfloat16" if data["cpu_amp"] else "float32"}
+            data.pop("cpu_amp")
         unknown = sorted(set(data) - known)
         if unknown:
             raise ParameterError(

@@ -44,6 +44,13 @@ from .augment import Augment
 from .config import TrainConfig
 from .distributed import DistributedContext, cleanup, resolve_device, setup, unwrap
 from .loggers import open_loggers
+from .precision import (
+    autocast,
+    autocast_enabled,
+    compile_model,
+    optimizer_kwargs,
+    resolve_precision,
+)
 
 __all__ = [
     "train_one_epoch",
@@ -64,7 +71,7 @@ __all__ = [
 #: columns of metrics.csv (a contract for plots and reports)
 METRICS_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds")
 #: config fields that may change when a run is resumed (they do not change the result)
-RESUMABLE_CHANGES = frozenset({"num_workers", "loggers", "device"})
+RESUMABLE_CHANGES = frozenset({"num_workers", "loggers", "device", "compile"})
 
 
 class TrainingDivergedError(MachineHearingError, RuntimeError):
@@ -75,12 +82,6 @@ class TrainingDivergedError(MachineHearingError, RuntimeError):
 def _to_device(x: Tensor, device: torch.device, channels_last: bool) -> Tensor:
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
     return x.to(device, non_blocking=True, memory_format=memory_format)
-
-
-def _autocast(device: torch.device, enabled: bool):
-    """Mixed precision: float16 on CUDA, bfloat16 on the CPU; a no-op elsewhere."""
-    dtype = {"cuda": torch.float16, "cpu": torch.bfloat16}.get(device.type)
-    return torch.autocast(device.type, dtype=dtype, enabled=enabled and dtype is not None)
 
 
 def _bar(loader: Iterable, progress: bool, desc: str):
@@ -173,7 +174,7 @@ def train_one_epoch(
         target = y
         if augment is not None:
             x, target = augment(x, y)
-        with _autocast(device, amp):
+        with autocast(device, amp):
             logits = model(x)
             loss = loss_fn(logits, target)
         bad = (~torch.isfinite(loss.detach())).to(torch.float64)
@@ -260,11 +261,11 @@ def evaluate(
     loss_fn = nn.CrossEntropyLoss() if loss_fn is None else loss_fn
     model.eval()
     totals = torch.zeros(3, dtype=torch.float64, device=device)
-    with torch.no_grad():
+    with torch.inference_mode():
         for x, y in _bar(loader, progress, desc):
             x = _to_device(x, device, channels_last)
             y = y.to(device, non_blocking=True)
-            with _autocast(device, amp):
+            with autocast(device, amp):
                 logits = model(x)
                 loss = loss_fn(logits.float(), y)
             totals[0] += loss.double() * y.shape[0]
@@ -321,11 +322,11 @@ def predict(
     model.eval()
     with_embeddings = embeddings and hasattr(model, "forward_features") and hasattr(model, "fc")
     logits_out, emb_out = [], []
-    with torch.no_grad():
+    with torch.inference_mode():
         for batch in _bar(loader, progress, "predict"):
             x = batch[0] if isinstance(batch, list | tuple) else batch
             x = _to_device(x, device, channels_last)
-            with _autocast(device, amp):
+            with autocast(device, amp):
                 if with_embeddings:
                     emb = model.forward_features(x)
                     logits = model.fc(emb)
@@ -470,7 +471,10 @@ def _write_metrics(path: Path, history: Sequence[dict[str, float]]) -> None:
     atomic_write_text(path, buffer.getvalue())
 
 
-def _make_optimizer(config: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
+def _make_optimizer(
+    config: TrainConfig, model: nn.Module, device: torch.device
+) -> torch.optim.Optimizer:
+    kernel = optimizer_kwargs(device)
     if config.optimizer == "sgd":
         return torch.optim.SGD(
             model.parameters(),
@@ -478,8 +482,11 @@ def _make_optimizer(config: TrainConfig, model: nn.Module) -> torch.optim.Optimi
             momentum=config.momentum,
             weight_decay=config.weight_decay,
             nesterov=config.momentum > 0,
+            **kernel,
         )
-    return torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    return torch.optim.AdamW(
+        model.parameters(), lr=config.lr, weight_decay=config.weight_decay, **kernel
+    )
 
 
 def _make_scheduler(config: TrainConfig, optimizer, steps_per_epoch: int):
@@ -661,6 +668,7 @@ def _prepare_data(config: TrainConfig, run_dir: Path, ctx: DistributedContext, p
 
 def _check_resumable(saved: dict[str, Any], config: TrainConfig, run_dir: Path) -> None:
     current = config.to_dict()
+    saved = TrainConfig.from_dict(saved).to_dict()  # the fields of today (older runs too)
     changed = sorted(
         k for k in current if k not in RESUMABLE_CHANGES and saved.get(k) != current[k]
     )
@@ -729,6 +737,8 @@ def _train(
     from ..datasets import make_loader
     from ..models import resnet18
 
+    # "auto" becomes what this machine computes in, and config.json records it
+    config = replace(config, precision=resolve_precision(config.precision, ctx.device))
     last_path = run_dir / "checkpoints" / "last.pt"
     best_path = run_dir / "checkpoints" / "best.pt"
     state = None
@@ -756,6 +766,7 @@ def _train(
     model = model.to(device)
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
+    model = compile_model(model, enabled=config.compile, device=device)
     local_batch = ctx.local_batch_size(config.batch_size)
     sampler = ctx.sampler(data.train, shuffle=True, seed=config.seed)
     pin = device.type == "cuda"
@@ -774,9 +785,9 @@ def _train(
         )
 
     val_loader = eval_loader(data.val)
-    optimizer = _make_optimizer(config, model)
+    optimizer = _make_optimizer(config, model, device)
     scheduler = _make_scheduler(config, optimizer, len(train_loader))
-    amp = (config.amp and device.type == "cuda") or (config.cpu_amp and device.type == "cpu")
+    amp = autocast_enabled(config.precision, device, cuda_amp=config.amp)
     scaler = torch.amp.GradScaler("cuda") if amp and device.type == "cuda" else None
     generator = torch.Generator()
     augment = Augment.from_config(config, num_classes=num_classes, generator=generator)
@@ -829,7 +840,7 @@ def _train(
                 raise TrainingDivergedError(
                     f"training diverged in epoch {epoch + 1}: {exc}; {kept}. Lower the "
                     f"learning rate (lr={config.lr:g})"
-                    + (" or turn off mixed precision (amp/cpu_amp=False)" if amp else "")
+                    + (" or compute in float32 (amp=False, precision='float32')" if amp else "")
                 ) from None
             val_loss, val_acc = evaluate(
                 model, val_loader, device=device, channels_last=channels_last, amp=amp

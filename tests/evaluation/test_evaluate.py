@@ -22,6 +22,7 @@ from machinehearing.evaluate import (  # noqa: E402
     is_crossval_dir,
     read_predictions,
 )
+from machinehearing.train.precision import autocast, autocast_enabled  # noqa: E402
 
 
 def test_evaluate_writes_predictions_in_the_documented_layout(evaluated_run, run_config):
@@ -53,8 +54,10 @@ def test_evaluate_predictions_equal_a_direct_forward_pass(evaluated_run, run_con
         progress=False,
     )
     x = torch.stack([dataset[i][0] for i in range(len(dataset))])
-    with torch.no_grad():
-        expected = torch.softmax(model.eval()(x), dim=1).numpy()
+    # evaluation computes as the run trained: bfloat16 where the CPU has bfloat16 units
+    amp = autocast_enabled(config.precision, "cpu", cuda_amp=False, inference=True)
+    with torch.inference_mode(), autocast("cpu", amp):
+        expected = torch.softmax(model.eval()(x).float(), dim=1).numpy()
     assert pred["filename"] == [c.filename for c in dataset.clips]
     np.testing.assert_array_equal(pred["true"], dataset.labels)
     np.testing.assert_allclose(pred["probabilities"], expected, atol=1e-5)

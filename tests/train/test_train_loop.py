@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -24,6 +25,7 @@ from machinehearing.train.loop import (
     train,
     train_one_epoch,
 )
+from machinehearing.train.precision import resolve_precision
 
 
 @pytest.fixture(autouse=True)
@@ -234,6 +236,9 @@ def test_train_writes_the_run_directory_contract(esc50_root, cache_dir, tmp_path
     result = train(config, run, progress=False)
     from machinehearing.datasets import LabelMap
 
+    # config.json holds the config with "auto" precision replaced by the choice made
+    config = replace(config, precision=resolve_precision(config.precision, "cpu"))
+    assert config.precision in ("float32", "bfloat16")
     assert TrainConfig.from_json(run / "config.json") == config
     assert LabelMap.from_json(run / "label_map.json") == LabelMap.for_task("classes")
     with (run / "metrics.csv").open(newline="") as fh:
