@@ -43,7 +43,17 @@ _NAMES = {
         ]
     },
     # pitch.py
-    **{name: ".pitch" for name in ["chroma_filterbank", "chroma_stft", "cqt"]},
+    **{
+        name: ".pitch"
+        for name in [
+            "piptrack",
+            "pitch_tuning",
+            "estimate_tuning",
+            "chroma_filterbank",
+            "chroma_stft",
+            "cqt",
+        ]
+    },
     # images.py
     **{
         name: ".images"
