@@ -58,14 +58,17 @@ _NAMES = {
     **{
         name: ".images"
         for name in [
+            "Stage",
             "Feature",
             "FeatureSpec",
             "FEATURES",
             "PRESETS",
+            "STANDARDIZE_RULES",
             "parse_specs",
             "compute",
             "to_image",
             "resize",
+            "resize_weights",
             "standardize",
             "stack",
             "extract",
