@@ -807,17 +807,22 @@ class ToImage(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         """Images ``(..., height, width)`` from features ``(..., rows, frames)``."""
 
-        flat, _ = _flatten(x.to(torch.float32), 2)
-        rows = self._weights(flat.shape[-2], self.size[0], flat)
-        cols = self._weights(flat.shape[-1], self.size[1], flat)
-        images = rows @ flat @ cols.T
+        images, _ = _flatten(x.to(torch.float32), 2)
+        (n_rows, n_cols), (height, width) = images.shape[-2:], self.size
+        # the axis that shrinks more first (fewer operations); an axis kept as is is skipped
+        for axis in sorted((-2, -1), key=lambda a: self.size[a] / images.shape[a]):
+            if axis == -1 and n_cols != width:
+                images = images @ self._weights(n_cols, width, images).T
+            elif axis == -2 and n_rows != height:
+                images = self._weights(n_rows, height, images) @ images
         if self.standardize != "none":
             dims = (-2, -1) if self.standardize == "image" else (-1,)
-            mean = images.mean(dim=dims, keepdim=True)
-            std = images.std(dim=dims, keepdim=True, unbiased=False)
+            # two passes, as NumPy: on the CPU, Tensor.std takes 30x the time of mean
+            centred = images - images.mean(dim=dims, keepdim=True)
+            std = centred.square().mean(dim=dims, keepdim=True).sqrt_()
             scale = images.abs().amax(dim=dims, keepdim=True)
             constant = std <= _CONSTANT_RTOL * scale
-            images = torch.where(constant, 0.0, (images - mean) / torch.where(constant, 1.0, std))
+            images = centred.div_(std.masked_fill_(constant, 1.0)).masked_fill_(constant, 0.0)
         return images.reshape(*x.shape[:-2], *self.size)
 
 

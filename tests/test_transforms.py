@@ -387,7 +387,7 @@ def test_to_image_rows_have_unit_variance_and_constant_rows_become_zero():
     constant = images[:, :8]
     assert torch.equal(constant, torch.zeros_like(constant))
     rest = images[:, 8:]
-    assert torch.allclose(rest.mean(-1), torch.zeros(2, 120), atol=1e-5)
+    assert torch.allclose(rest.mean(-1), torch.zeros(2, 120), atol=1e-4)  # float32 rounding
     assert torch.allclose(rest.std(-1, unbiased=False), torch.ones(2, 120), atol=1e-4)
 
 
