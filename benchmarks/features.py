@@ -19,6 +19,12 @@ linear features, the largest absolute difference for dB features and MFCC.
 
 Targets (issue 3): torch on the CPU at least 1.2x librosa for melspectrogram, logmel
 and MFCC; torch on CUDA at least 50x librosa; the NumPy reference at least 0.5x.
+
+A second table times two steps against their baselines in the same run: the tuning
+estimate of ``chroma_stft(tuning=None)`` (NumPy, against librosa's numba version; target
+at least 0.5x) and the area-averaged resize of :class:`~machinehearing.transforms.ToImage`
+(128 x 431 log-mel images to 128 x 128, standardised, against the bilinear sampling
+``F.interpolate`` it replaces; it costs more, and buys every frame a weight).
 """
 
 from __future__ import annotations
@@ -221,7 +227,62 @@ def main(argv: list[str] | None = None) -> int:
         row += [f"{max_error(name, reference, expected):.1e}"]
         print("  ".join(c.rjust(w) for c, w in zip(row, widths)), flush=True)
     print("err: relative (above 1e-5 of max) for linear features; absolute for dB and MFCC")
+    print_steps(clips, batch, args.sr, args.repeat, args.batch_size)
     return 0
+
+
+def best_time(fn: Callable[[], object], repeat: int) -> float:
+    """Best of ``repeat`` runs of ``fn``, in seconds."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def print_steps(
+    clips: np.ndarray, batch: torch.Tensor, sr: int, repeat: int, batch_size: int
+) -> None:
+    """Tuning estimate (ours vs librosa) and ToImage (area vs bilinear), ms per clip."""
+    S = [np.abs(librosa.stft(y, n_fft=N_FFT, hop_length=HOP)) ** 2 for y in clips]
+    mel = mt.MelSpectrogram(sr=sr, n_fft=N_FFT, hop_length=HOP, n_mels=N_MELS)
+    to_db = mt.AmplitudeToDB(stype="power", ref="max", top_db=80.0)
+    with torch.inference_mode():
+        logmel = torch.cat(
+            [to_db(mel(batch[i : i + batch_size])) for i in range(0, len(batch), batch_size)]
+        )
+    to_image = mt.ToImage((128, 128))
+
+    def bilinear() -> None:
+        images = torch.nn.functional.interpolate(
+            logmel[:, None], size=(128, 128), mode="bilinear", align_corners=False
+        )
+        mt.ToImage((128, 128), antialias=False)(images[:, 0])  # the same standardisation
+
+    steps = {
+        "estimate_tuning": (
+            lambda: [librosa.estimate_tuning(S=s, sr=sr) for s in S],
+            lambda: [mf.estimate_tuning(S=s, sr=sr) for s in S],
+            "librosa",
+        ),
+        f"ToImage {tuple(logmel.shape[1:])}": (bilinear, lambda: to_image(logmel), "bilinear"),
+    }
+    header = ["step", "baseline", "ms", "ours ms", "x base"]
+    widths = [24, 10, 10, 10, 10]
+    print()
+    print("  ".join(h.rjust(w) for h, w in zip(header, widths)))
+    for name, (base, ours, base_name) in steps.items():
+        base(), ours()  # warm up
+        t_base, t_ours = np.inf, np.inf
+        with torch.inference_mode():
+            for _ in range(repeat):  # interleaved, as above
+                t_base = min(t_base, best_time(base, 1))
+                t_ours = min(t_ours, best_time(ours, 1))
+        n = len(clips)
+        row = [name, base_name, f"{1e3 * t_base / n:.3f}", f"{1e3 * t_ours / n:.3f}"]
+        row += [f"{t_base / t_ours:.2f}x"]
+        print("  ".join(c.rjust(w) for c, w in zip(row, widths)), flush=True)
 
 
 if __name__ == "__main__":

@@ -39,13 +39,15 @@ def make_input(
     2. For each name in ``features``, compute the feature with the course's registry,
        ``mhf.compute(mhf.FeatureSpec.parse(name), y, sr)`` — a 2-D
        ``(rows, frames)`` array (names like ``"logmel"``, ``"mfcc:n_mfcc=40"``).
-    3. Turn each into a ``size`` image, resized and standardised
-       (``mhf.to_image``).
+    3. Turn each into a ``size`` image, resized and standardised by the spec's rule
+       (``mhf.to_image(feature, size, standardize=spec.standardize)``: the whole
+       image, or row by row for the MFCC family).
     4. Stack the images into ``(len(features), H, W)`` float32.
 
     Pitfalls: cropping *after* computing the features (the frames differ at the cut);
     stacking on the last axis; forgetting to standardise each channel separately
-    (a 40 dB log-mel range would swamp MFCC values of a few units).
+    (a 40 dB log-mel range would swamp MFCC values of a few units); standardising an
+    MFCC image as a whole (c0, the loudness, would swamp the other coefficients).
 
     Parameters
     ----------

@@ -35,6 +35,7 @@ filters touch: 0.2 ms (blocks of 4: 0.7, 8: 0.5, 32: 0.24 ms).
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -47,13 +48,21 @@ from .features.images import (
     _CONSTANT_RTOL,
     FEATURES,
     _check_size,
-    compute,
+    _rule,
+    extract,
     parse_specs,
-    to_image,
+    resize_weights,
 )
 from .features.mel import dct, delta, mel_filterbank
 from .features.pitch import chroma_filterbank
-from .features.spectral import _check_positive_int, fft_frequencies, get_window
+from .features.spectral import (
+    _check_pad_mode,
+    _check_positive_int,
+    _check_stft,
+    _contrast_bands,
+    fft_frequencies,
+    get_window,
+)
 
 __all__ = [
     "Spectrogram",
@@ -64,6 +73,7 @@ __all__ = [
     "Chroma",
     "SpectralContrast",
     "ToImage",
+    "NumpyFallbackWarning",
     "FeatureExtractor",
 ]
 
@@ -211,15 +221,11 @@ class Spectrogram(nn.Module):
     ):
         super().__init__()
 
-        self.n_fft = _check_positive_int(n_fft, "n_fft")
-        win_length = self.n_fft if win_length is None else win_length
-        self.win_length = _check_positive_int(win_length, "win_length")
-        if self.win_length > self.n_fft:
-            raise ParameterError(f"win_length={win_length} must not exceed n_fft={n_fft}")
-        hop_length = self.win_length // 4 if hop_length is None else hop_length
-        self.hop_length = _check_positive_int(hop_length, "hop_length")
-        if pad_mode not in _PAD_MODES:
-            raise ParameterError(f"pad_mode={pad_mode!r} must be one of {_PAD_MODES}")
+        self.n_fft, self.hop_length, self.win_length = _check_stft(n_fft, hop_length, win_length)
+        if _check_pad_mode(pad_mode) not in _PAD_MODES:
+            raise ParameterError(
+                f"pad_mode={pad_mode!r} is not implemented in torch: use one of {_PAD_MODES}"
+            )
         if power is not None and not power > 0:
             raise ParameterError(f"power={power!r} must be positive (or None for complex output)")
         if dtype not in (torch.float32, torch.float64):
@@ -715,18 +721,10 @@ class SpectralContrast(nn.Module):
     ):
         super().__init__()
 
-        self.n_bands = _check_positive_int(n_bands, "n_bands")
-        if not 0.0 < quantile < 1.0:
-            raise ParameterError(f"quantile={quantile!r} must lie in the range (0, 1)")
-        if not fmin > 0:
-            raise ParameterError(f"fmin={fmin!r} must be a positive number")
-        edges = np.zeros(self.n_bands + 2)
-        edges[1:] = fmin * 2.0 ** np.arange(self.n_bands + 1)
-        if np.any(edges[:-1] >= 0.5 * sr):
-            raise ParameterError(
-                f"the top band (from {edges[-2]:g} Hz) exceeds the Nyquist frequency {sr / 2:g} Hz:"
-                " reduce fmin or n_bands"
-            )
+        freq = fft_frequencies(sr=sr, n_fft=n_fft)
+        bands = _contrast_bands(freq, sr=sr, fmin=fmin, n_bands=n_bands, quantile=quantile)
+        # the bins of a band are contiguous: sort the slice [lo, hi)
+        self.bands = [(int(bins[0]), int(bins[-1]) + 1, count) for bins, count in bands]
         self.spectrogram = Spectrogram(
             n_fft=n_fft,
             hop_length=hop_length,
@@ -737,16 +735,6 @@ class SpectralContrast(nn.Module):
             power=1.0,
             dtype=torch.float64,
         )
-        freq = fft_frequencies(sr=sr, n_fft=n_fft)
-        # the bins librosa sorts in each band: a contiguous range [lo, hi), and how many
-        # of them make the peak and the valley (counted with the excluded top bin)
-        self.bands: list[tuple[int, int, int]] = []
-        for k, (f_low, f_high) in enumerate(zip(edges[:-1], edges[1:])):
-            idx = np.flatnonzero((freq >= f_low) & (freq <= f_high))
-            lo = idx[0] - 1 if k > 0 else idx[0]
-            hi = freq.size if k == self.n_bands else idx[-1] + 1
-            count = max(int(np.rint(quantile * (hi - lo))), 1)
-            self.bands.append((int(lo), int(hi) - (k < self.n_bands), count))
         self.linear = bool(linear)
 
     def _frames(self, S: Tensor) -> Tensor:
@@ -771,18 +759,22 @@ class SpectralContrast(nn.Module):
 class ToImage(nn.Module):
     """Resize features to an image and standardise it, per item.
 
-    Bilinear interpolation with half-pixel centres and no anti-aliasing
-    (``F.interpolate(mode="bilinear", align_corners=False)``), then, when
-    ``standardize``, zero mean and unit standard deviation over each image (a
-    constant image becomes zeros) -- the same as
-    :func:`machinehearing.features.to_image`.
+    The same as :func:`machinehearing.features.to_image`: each axis is multiplied
+    by the matrix of :func:`machinehearing.features.resize_weights` (area
+    averaging where it shrinks, so that every frame counts; linear interpolation
+    with half-pixel centres where it grows), then the image is standardised by
+    ``standardize``: zero mean and unit standard deviation over each image
+    (``"image"``), over each row (``"row"``), or not at all (``"none"``); a
+    constant image or row becomes zeros.
 
     Parameters
     ----------
     size : (int, int)
         Output ``(height, width)``.
-    standardize : bool
-        Standardise each image.
+    standardize : bool or {"image", "row", "none"}
+        Standardisation rule (``True`` is ``"image"``, ``False`` is ``"none"``).
+    antialias : bool
+        Average when shrinking (False: interpolate linearly).
 
     Examples
     --------
@@ -790,76 +782,75 @@ class ToImage(nn.Module):
     >>> images = ToImage((128, 128))(torch.rand(8, 40, 259))
     >>> images.shape, round(images[0].std(unbiased=False).item(), 4)
     (torch.Size([8, 128, 128]), 1.0)
+    >>> rows = ToImage((128, 128), standardize="row")(torch.rand(2, 40, 431))
+    >>> torch.allclose(rows.std(dim=-1, unbiased=False), torch.ones(2, 128), atol=1e-4)
+    True
     """
 
-    def __init__(self, size: Sequence[int] = (128, 128), *, standardize: bool = True):
+    def __init__(
+        self,
+        size: Sequence[int] = (128, 128),
+        *,
+        standardize: bool | str = True,
+        antialias: bool = True,
+    ):
         super().__init__()
 
         self.size = _check_size(size)
-        self.standardize = bool(standardize)
+        self.standardize = _rule(standardize)
+        self.antialias = bool(antialias)
+
+    def _weights(self, n_in: int, n_out: int, like: Tensor) -> Tensor:
+        weights = resize_weights(n_in, n_out, self.antialias)
+        return torch.tensor(weights, dtype=torch.float32, device=like.device)
 
     def forward(self, x: Tensor) -> Tensor:
         """Images ``(..., height, width)`` from features ``(..., rows, frames)``."""
 
-        flat, lead = _flatten(x.to(torch.float32), 2)
-        images = F.interpolate(
-            flat.unsqueeze(1), size=self.size, mode="bilinear", align_corners=False
-        ).squeeze(1)
-        if self.standardize:
-            mean = images.mean(dim=(-2, -1), keepdim=True)
-            std = images.std(dim=(-2, -1), keepdim=True, unbiased=False)
-            scale = images.abs().amax(dim=(-2, -1), keepdim=True)
+        images, _ = _flatten(x.to(torch.float32), 2)
+        (n_rows, n_cols), (height, width) = images.shape[-2:], self.size
+        # the axis that shrinks more first (fewer operations); an axis kept as is is skipped
+        for axis in sorted((-2, -1), key=lambda a: self.size[a] / images.shape[a]):
+            if axis == -1 and n_cols != width:
+                images = images @ self._weights(n_cols, width, images).T
+            elif axis == -2 and n_rows != height:
+                images = self._weights(n_rows, height, images) @ images
+        if self.standardize != "none":
+            dims = (-2, -1) if self.standardize == "image" else (-1,)
+            # two passes, as NumPy: on the CPU, Tensor.std takes 30x the time of mean
+            centred = images - images.mean(dim=dims, keepdim=True)
+            std = centred.square().mean(dim=dims, keepdim=True).sqrt_()
+            scale = images.abs().amax(dim=dims, keepdim=True)
             constant = std <= _CONSTANT_RTOL * scale
-            images = torch.where(constant, 0.0, (images - mean) / torch.where(constant, 1.0, std))
-        return images.reshape(*lead, *self.size)
+            images = centred.div_(std.masked_fill_(constant, 1.0)).masked_fill_(constant, 0.0)
+        return images.reshape(*x.shape[:-2], *self.size)
 
 
-def _key(kind: str, **params) -> str:
-    return kind + "(" + ",".join(f"{k}={v!r}" for k, v in sorted(params.items())) + ")"
-
-
-def _spectrogram_db(sr, *, n_fft, hop_length, top_db):
-    return [
-        (
-            _key("power", n_fft=n_fft, hop_length=hop_length),
-            Spectrogram(n_fft=n_fft, hop_length=hop_length, power=2.0),
-        ),
-        (_key("db", top_db=top_db), AmplitudeToDB(stype="power", ref="max", top_db=top_db)),
-    ]
-
-
-def _logmel(sr, *, top_db, **mel):
-    return [
-        (_key("mel", **mel), MelSpectrogram(sr=sr, **mel)),
-        (_key("db", top_db=top_db), AmplitudeToDB(stype="power", ref="max", top_db=top_db)),
-    ]
-
-
-def _mfcc(sr, *, n_mfcc, lifter, width=None, order=0, **mel):
-    cepstrum = _Cepstrum(
-        n_mels=mel["n_mels"], n_mfcc=n_mfcc, dct_type=2, norm="ortho", lifter=lifter
+def _stage_module(name: str) -> type[nn.Module]:
+    """The module class a registry :class:`~machinehearing.features.Stage` names."""
+    modules = (
+        Spectrogram,
+        MelSpectrogram,
+        AmplitudeToDB,
+        _Cepstrum,
+        Delta,
+        Chroma,
+        SpectralContrast,
     )
-    stages = [
-        (_key("mel", **mel), MelSpectrogram(sr=sr, **mel)),
-        (_key("mfcc", n_mfcc=n_mfcc, lifter=lifter), cepstrum),
-    ]
-    if order:
-        stages.append((_key("delta", width=width, order=order), Delta(width=width, order=order)))
-    return stages
+    found = {cls.__name__: cls for cls in modules}.get(name)
+    if found is None:
+        raise ParameterError(
+            f"stage module {name!r} is not a feature module of machinehearing.transforms"
+        )
+    return found
 
 
-#: registry name -> ``(sr, **params) -> [(key, module), ...]``: the feature is the modules
-#: applied in turn (params as in ``FEATURES[name].defaults``); features of one
-#: :class:`FeatureExtractor` whose first stages have equal keys share those stages' output
-_STAGES: dict[str, Callable[..., list[tuple[str, nn.Module]]]] = {
-    "spectrogram_db": _spectrogram_db,
-    "logmel": _logmel,
-    "mfcc": _mfcc,
-    "delta_mfcc": lambda sr, **p: _mfcc(sr, order=1, **p),
-    "delta2_mfcc": lambda sr, **p: _mfcc(sr, order=2, **p),
-    "chroma": lambda sr, **p: [(_key("chroma", **p), Chroma(sr=sr, **p))],
-    "contrast": lambda sr, **p: [(_key("contrast", **p), SpectralContrast(sr=sr, **p))],
-}
+class NumpyFallbackWarning(UserWarning):
+    """A feature of a :class:`FeatureExtractor` is computed by the NumPy reference.
+
+    It is then computed clip by clip on the CPU (slow on a GPU batch); the message
+    names the feature and the reason.
+    """
 
 
 class FeatureExtractor(nn.Module):
@@ -867,11 +858,14 @@ class FeatureExtractor(nn.Module):
 
     Maps waveforms ``(batch, samples)`` to images ``(batch, C, H, W)`` (float32,
     on the input's device), one channel per spec, equal to stacking
-    ``extract(y, sr, specs, size=size, seconds=seconds)`` clip by clip.
-    Features without a torch module here (``cqt_db``) are computed by the NumPy
-    registry, clip by clip on the CPU, and moved to the input's device.  Work
-    common to several features is done once: ``"logmel,mfcc,delta_mfcc"``
-    computes one mel spectrogram and one MFCC.
+    ``extract(y, sr, specs, size=size, seconds=seconds)`` clip by clip.  Each
+    feature is computed by the torch :class:`~machinehearing.features.Stage` s
+    its registry entry declares (:data:`machinehearing.features.FEATURES`).
+    Work common to several features is done once: ``"logmel,mfcc,delta_mfcc"``
+    computes one mel spectrogram and one MFCC.  A feature without a batched
+    version (``cqt_db``; ``chroma`` with ``tuning=None``) is computed by the
+    NumPy registry, clip by clip on the CPU, and moved to the input's device; a
+    :class:`NumpyFallbackWarning` naming it is issued when the extractor is built.
 
     Parameters
     ----------
@@ -914,19 +908,29 @@ class FeatureExtractor(nn.Module):
         names: dict[str, str] = {}
         self.chains: list[list[str] | None] = []
         for spec in self.specs:
-            if spec.name not in _STAGES:
+            feature, params = FEATURES[spec.name], spec.resolved()
+            reason = feature.why_numpy(params)
+            if reason is not None:
+                warnings.warn(
+                    f"feature {str(spec)!r} has no batched torch version ({reason}): it is "
+                    "computed with the NumPy reference, clip by clip on the CPU",
+                    NumpyFallbackWarning,
+                    stacklevel=2,
+                )
                 self.chains.append(None)
                 continue
             chain, path = [], ""
-            for key, module in _STAGES[spec.name](sr, **spec.resolved()):
-                path += "/" + key
+            for stage in feature.stages:
+                path += "/" + stage.key(params)
                 if path not in names:
                     names[path] = str(len(names))
+                    module = _stage_module(stage.module)(**stage.kwargs(params, sr=sr))
                     self.stages[names[path]] = module
                 chain.append(names[path])
             self.chains.append(chain)
-        self.to_image = ToImage(self.size, standardize=True)
-        self.as_is = ToImage(self.size, standardize=False)
+        self.images = nn.ModuleList(
+            [ToImage(self.size, standardize=s.standardize) for s in self.specs]
+        )
 
     @property
     def out_shape(self) -> tuple[int, int, int]:
@@ -944,17 +948,16 @@ class FeatureExtractor(nn.Module):
             y = F.pad(y[:, :n], (0, max(n - y.shape[-1], 0)))
         out = y.new_empty((y.shape[0], *self.out_shape))
         done: dict[str, Tensor] = {}
-        for i, (spec, chain) in enumerate(zip(self.specs, self.chains)):
-            standardize = FEATURES[spec.name].standardize == "image"
+        for i, (spec, chain, to_image) in enumerate(zip(self.specs, self.chains, self.images)):
             if chain is not None:
                 feature = y
                 for name in chain:
                     if name not in done:
                         done[name] = self.stages[name](feature)
                     feature = done[name]
-                out[:, i] = (self.to_image if standardize else self.as_is)(feature)
+                out[:, i] = to_image(feature)
                 continue
             for b, clip in enumerate(y.detach().cpu().numpy()):
-                image = to_image(compute(spec, clip, self.sr), self.size, standardize=standardize)
+                image = extract(clip, self.sr, [spec], size=self.size)[0]
                 out[b, i] = torch.from_numpy(image).to(out.device)
         return out

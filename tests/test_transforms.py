@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import librosa
 import numpy as np
 import pytest
@@ -18,6 +20,7 @@ from machinehearing.transforms import (
     Delta,
     FeatureExtractor,
     MelSpectrogram,
+    NumpyFallbackWarning,
     SpectralContrast,
     Spectrogram,
     ToImage,
@@ -351,14 +354,41 @@ def test_spectral_contrast_rejects_bands_above_nyquist():
 
 
 @pytest.mark.parametrize("device", DEVICES)
-@pytest.mark.parametrize("standardize", [True, False])
-@pytest.mark.parametrize(("shape", "size"), [((40, 259), (128, 128)), ((128, 30), (64, 96))])
-def test_to_image_matches_numpy_to_image(device, standardize, shape, size):
+@pytest.mark.parametrize("standardize", [True, False, "row"])
+@pytest.mark.parametrize("antialias", [True, False])
+@pytest.mark.parametrize(
+    ("shape", "size"), [((40, 259), (128, 128)), ((128, 30), (64, 96)), ((128, 431), (128, 128))]
+)
+def test_to_image_matches_numpy_to_image(device, standardize, antialias, shape, size):
     x = np.random.default_rng(1).standard_normal((3, *shape)).astype(np.float32) * 20 - 40
-    actual = _run(ToImage(size, standardize=standardize), x, device)
+    x *= np.linspace(0.1, 3.0, shape[0], dtype=np.float32)[:, None]  # rows of unequal spread
+    module = ToImage(size, standardize=standardize, antialias=antialias)
+    actual = _run(module, x, device)
     for i in range(len(x)):
-        expected = images.to_image(x[i], size, standardize=standardize)
+        expected = images.to_image(x[i], size, standardize=standardize, antialias=antialias)
         np.testing.assert_allclose(actual[i], expected, rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize(("shape", "size"), [((128, 430), (64, 86)), ((40, 256), (40, 128))])
+def test_to_image_shrinks_like_torch_area_interpolation(device, shape, size):
+    # an independent oracle: for integer factors, F.interpolate(mode="area") is the block mean
+    x = np.random.default_rng(2).standard_normal((2, *shape)).astype(np.float32)
+    actual = _run(ToImage(size, standardize=False), x, device)
+    area = torch.nn.functional.interpolate(torch.from_numpy(x)[:, None], size=size, mode="area")
+    np.testing.assert_allclose(actual, area[:, 0].numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_to_image_rows_have_unit_variance_and_constant_rows_become_zero():
+    x = torch.randn(2, 40, 431) * torch.linspace(0.1, 100.0, 40)[:, None]
+    x[:, :3] = -100.0  # constant rows
+    images = ToImage((128, 128), standardize="row")(x)
+    # image row r samples coefficient (r + 0.5) * 40 / 128 - 0.5: rows 0-7 lie at or below 2
+    constant = images[:, :8]
+    assert torch.equal(constant, torch.zeros_like(constant))
+    rest = images[:, 8:]
+    assert torch.allclose(rest.mean(-1), torch.zeros(2, 120), atol=1e-4)  # float32 rounding
+    assert torch.allclose(rest.std(-1, unbiased=False), torch.ones(2, 120), atol=1e-4)
 
 
 def test_to_image_makes_constant_images_zero():
@@ -370,6 +400,7 @@ def test_to_image_makes_constant_images_zero():
 
 
 @pytest.mark.filterwarnings("ignore:n_fft=.* is too large:UserWarning")  # librosa.cqt, 1 s
+@pytest.mark.filterwarnings("ignore::machinehearing.transforms.NumpyFallbackWarning")  # cqt_db
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize(
     ("specs", "size", "seconds", "samples", "atol"),
@@ -400,6 +431,7 @@ def test_feature_extractor_equals_stacked_extract(device, specs, size, seconds, 
         ("spectrogram_db,chroma,cqt_db", 3),
     ],
 )
+@pytest.mark.filterwarnings("ignore::machinehearing.transforms.NumpyFallbackWarning")  # cqt_db
 def test_feature_extractor_computes_shared_stages_once(specs, n_stages):
     extractor = FeatureExtractor(specs, 16000)
     assert len(extractor.stages) == n_stages
@@ -410,6 +442,73 @@ def test_feature_extractor_output_is_on_the_input_device_and_float32():
     out = extractor(torch.zeros(2, 8000, dtype=torch.float64))
     assert out.dtype == torch.float32 and out.device == torch.device("cpu")
     assert torch.equal(out, torch.zeros(2, 1, 16, 16))  # silence: constant images -> zeros
+
+
+def test_every_registry_feature_with_stages_is_batched_without_warning():
+    batched = [name for name in images.FEATURES if images.FEATURES[name].stages]
+    assert set(images.FEATURES) - set(batched) == {"cqt_db"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        extractor = FeatureExtractor(batched, 16000)
+    assert all(chain is not None for chain in extractor.chains)
+
+
+@pytest.mark.parametrize(
+    ("spec", "reason"),
+    [("cqt_db", "no torch stages"), ("chroma:tuning=None", "tuning=None estimates the tuning")],
+)
+def test_feature_extractor_warns_once_naming_a_feature_it_computes_with_numpy(spec, reason):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        extractor = FeatureExtractor(f"logmel,{spec}", 16000, size=(16, 16))
+        extractor(torch.from_numpy(_batch(16000, seconds=0.5)))
+    fallbacks = [w for w in caught if issubclass(w.category, NumpyFallbackWarning)]
+    assert len(fallbacks) == 1
+    assert f"'{spec}'" in str(fallbacks[0].message) and reason in str(fallbacks[0].message)
+    assert extractor.chains[0] is not None and extractor.chains[1] is None
+
+
+@pytest.mark.filterwarnings("ignore:Trying to estimate tuning from empty frequency set")
+@pytest.mark.filterwarnings("ignore::machinehearing.transforms.NumpyFallbackWarning")
+def test_feature_extractor_numpy_fallback_equals_extract():
+    x = _batch(16000, seconds=0.5)
+    specs = "mfcc,chroma:tuning=None"
+    actual = _run(FeatureExtractor(specs, 16000, size=(24, 32)), x, "cpu")
+    expected = np.stack([images.extract(y, 16000, specs, size=(24, 32)) for y in x])
+    np.testing.assert_allclose(actual, expected, rtol=0, atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        (dict(n_fft=0), "n_fft=0"),
+        (dict(n_fft=256, win_length=512), "win_length=512 must be <= n_fft=256"),
+        (dict(n_fft=2, hop_length=None), "too short for the default hop"),
+        (dict(n_fft=256, hop_length=-1), "hop_length=-1"),
+        (dict(n_fft=256, pad_mode="wrap"), "pad_mode='wrap' is not supported"),
+    ],
+)
+def test_stft_parameters_are_validated_alike_in_numpy_and_torch(kwargs, match):
+    with pytest.raises(ParameterError, match=match):
+        features.stft(np.zeros(1000, np.float32), **kwargs)
+    with pytest.raises(ParameterError, match=match):
+        Spectrogram(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        (dict(sr=8000, fmin=200.0, n_bands=6), "Nyquist"),
+        (dict(sr=16000, n_fft=64, fmin=50.0, n_bands=4), "band 1 .* holds no frequency bin"),
+        (dict(sr=16000, quantile=1.0), "quantile=1.0"),
+        (dict(sr=16000, fmin=0.0), "fmin=0.0"),
+    ],
+)
+def test_spectral_contrast_bands_are_validated_alike_in_numpy_and_torch(kwargs, match):
+    with pytest.raises(ParameterError, match=match):
+        features.spectral_contrast(y=np.zeros(4000, np.float32), **kwargs)
+    with pytest.raises(ParameterError, match=match):
+        SpectralContrast(**kwargs)
 
 
 @pytest.mark.parametrize(

@@ -56,6 +56,12 @@ def _input_unstandardised(y, sr, *, features=("logmel", "mfcc", "chroma"), size=
                      for n in features])
 
 
+def _input_whole_image_standardised(y, sr, *, features=("logmel", "mfcc", "chroma"),
+                                    size=(128, 128), seconds=3.0):
+    return _reference_input(y, sr, features=[f"{n}:standardize=image" for n in features],
+                            size=size, seconds=seconds)
+
+
 def _input_public(rng):
     y = signal(rng, sr=16000, seconds=2.0, dtype=np.float32)
     return [Case(args=(y, 16000), kwargs={"size": (64, 64), "seconds": 1.5},
@@ -253,6 +259,9 @@ EXERCISES = [
                  when=matches(_input_channels_last, rtol=1e-3, floor=1e-3)),
             Hint("Standardise every image (to_image does it by default).",
                  when=matches(_input_unstandardised, rtol=1e-3, floor=1e-3)),
+            Hint("Standardise each image by its spec's rule: to_image(..., standardize="
+                 "spec.standardize) (MFCC images row by row).",
+                 when=matches(_input_whole_image_standardised, rtol=1e-3, floor=1e-3)),
             Hint("Shape is (len(features), *size).", when=hints.wrong_shape()),
         ],
         forbidden=("machinehearing.features.extract", "machinehearing.features.images.extract",

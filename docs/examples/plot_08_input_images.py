@@ -3,8 +3,9 @@ Building 1- and 3-channel 128 x 128 inputs
 ==========================================
 
 The ResNet-18 of the course takes images of 128 x 128 pixels with 1 or 3 channels. A clip is
-cropped to 3 s, each feature is resized to 128 x 128 (bilinear) and standardised, and the
-channels are stacked.
+cropped to 3 s, each feature is resized to 128 x 128 (interpolated where an axis grows,
+averaged where it shrinks) and standardised (the MFCC row by row), and the channels are
+stacked.
 """
 
 # %%
@@ -62,7 +63,8 @@ for ax, channel, name in zip(axes, three, ["logmel", "mfcc", "chroma"], strict=T
 
 # %%
 # Each channel is standardised on its own, so a feature with large values (dB) does not
-# drown one with small values (chroma in 0..1):
+# drown one with small values (chroma in 0..1); the MFCC image row by row, so that c0 (the
+# loudness) does not drown the other coefficients:
 for name, channel in zip(["logmel", "mfcc", "chroma"], three, strict=True):
     print(f"{name:7s} mean {channel.mean():+.3f} std {channel.std():.3f}")
 

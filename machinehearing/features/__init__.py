@@ -43,19 +43,32 @@ _NAMES = {
         ]
     },
     # pitch.py
-    **{name: ".pitch" for name in ["chroma_filterbank", "chroma_stft", "cqt"]},
+    **{
+        name: ".pitch"
+        for name in [
+            "piptrack",
+            "pitch_tuning",
+            "estimate_tuning",
+            "chroma_filterbank",
+            "chroma_stft",
+            "cqt",
+        ]
+    },
     # images.py
     **{
         name: ".images"
         for name in [
+            "Stage",
             "Feature",
             "FeatureSpec",
             "FEATURES",
             "PRESETS",
+            "STANDARDIZE_RULES",
             "parse_specs",
             "compute",
             "to_image",
             "resize",
+            "resize_weights",
             "standardize",
             "stack",
             "extract",

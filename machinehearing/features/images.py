@@ -3,10 +3,16 @@
 A :class:`FeatureSpec` names a feature of the registry :data:`FEATURES` and
 overrides some of its parameters (``"mfcc:n_mfcc=40,lifter=22"``).  Each
 feature is computed by the NumPy reference (:func:`compute`), resized to an
-image with bilinear interpolation (:func:`resize`), standardised
-(:func:`standardize`), and the images of several features are stacked as the
-channels of one CNN input (:func:`stack`, :func:`extract`).  The batched torch
-version is :class:`machinehearing.transforms.FeatureExtractor`.
+image (:func:`resize`: an axis that shrinks is averaged over the area of each
+output pixel, so that every frame counts; an axis that grows is interpolated
+linearly), standardised by the feature's rule (:func:`standardize`: the whole
+image, or each row for the MFCC family), and the images of several features are
+stacked as the channels of one CNN input (:func:`stack`, :func:`extract`).
+
+The batched torch version is :class:`machinehearing.transforms.FeatureExtractor`.
+Each registry entry declares both: its NumPy ``compute`` and the torch
+:class:`Stage` s (modules of :mod:`machinehearing.transforms`) that compute the
+same numbers for a batch.
 
 The registry follows the course: ``n_fft=2048``, ``hop_length=512``,
 ``n_mels=128``, log-power features in dB relative to the clip's maximum with
@@ -18,8 +24,9 @@ interpolation).  The course input is 3 s of audio as 128 x 128 images
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
@@ -32,22 +39,28 @@ from .pitch import chroma_stft, cqt
 from .spectral import _check_positive_int, amplitude_to_db, power_to_db, spectral_contrast, stft
 
 __all__ = [
+    "Stage",
     "Feature",
     "FeatureSpec",
     "FEATURES",
     "PRESETS",
+    "STANDARDIZE_RULES",
     "parse_specs",
     "compute",
     "resize",
+    "resize_weights",
     "standardize",
     "to_image",
     "stack",
     "extract",
 ]
 
-#: an image whose standard deviation is below this fraction of its largest absolute
-#: value is constant (up to rounding) and standardises to zeros
+#: an image (or row) whose standard deviation is below this fraction of its largest
+#: absolute value is constant (up to rounding) and standardises to zeros
 _CONSTANT_RTOL = 1e-5
+
+#: channel standardisation rules, see :func:`standardize`
+STANDARDIZE_RULES = ("image", "row", "none")
 
 #: the course's input format, and the whole clip at the same image size
 PRESETS: dict[str, dict[str, Any]] = {
@@ -57,38 +70,126 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 
 @dataclass(frozen=True)
+class Stage:
+    """One step of a feature's batched torch computation.
+
+    The stage is the module ``machinehearing.transforms.<module>`` built with the
+    spec parameters named in ``params`` and the constant ``fixed`` keyword
+    arguments (and ``sr=`` when ``sr`` is true).  A feature's stages are applied
+    in turn to the waveform batch; features of one extractor whose first stages
+    are equal share their output.
+
+    Parameters
+    ----------
+    module : str
+        Class name in :mod:`machinehearing.transforms`.
+    params : tuple of str
+        Spec parameters passed on under the same names.
+    fixed : mapping
+        Constant keyword arguments.
+    sr : bool
+        Pass the sampling rate as ``sr=``.
+
+    Examples
+    --------
+    >>> stage = Stage("Delta", ("width",), {"order": 1})
+    >>> stage.kwargs({"width": 9, "n_mfcc": 40}, sr=16000)
+    {'order': 1, 'width': 9}
+    >>> stage.key({"width": 9})
+    'Delta(order=1,width=9)'
+    """
+
+    module: str
+    params: tuple[str, ...] = ()
+    fixed: Mapping[str, Any] = field(default_factory=dict)
+    sr: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "params", tuple(self.params))
+        object.__setattr__(self, "fixed", MappingProxyType(dict(self.fixed)))
+
+    def kwargs(self, params: Mapping[str, Any], *, sr: float) -> dict[str, Any]:
+        """Keyword arguments of the module for the resolved spec parameters ``params``."""
+        kwargs = {**self.fixed, **{name: params[name] for name in self.params}}
+        return {**kwargs, "sr": sr} if self.sr else kwargs
+
+    def key(self, params: Mapping[str, Any]) -> str:
+        """What the stage computes, as text: equal keys (after equal stages) share output."""
+        kwargs = self.kwargs(params, sr=0)
+        kwargs.pop("sr", None)  # one extractor has one sampling rate
+        return self.module + "(" + ",".join(f"{k}={v!r}" for k, v in sorted(kwargs.items())) + ")"
+
+
+@dataclass(frozen=True)
 class Feature:
-    """A registry entry: how to compute one named feature.
+    """A registry entry: how to compute one named feature, in NumPy and in batched torch.
 
     Parameters
     ----------
     compute : callable
-        ``compute(y, sr, **params) -> np.ndarray (rows, frames)``.
+        ``compute(y, sr, **params) -> np.ndarray (rows, frames)``, the NumPy reference.
     defaults : mapping
         Every parameter ``compute`` takes, with its default value.
     description : str
         One line for listings and error messages.
-    standardize : {"image", "none"}
-        Channel standardisation rule: ``"image"`` gives each image zero mean
-        and unit variance, ``"none"`` keeps the feature's own values.
+    standardize : {"image", "row", "none"}
+        The default channel standardisation rule (see :func:`standardize`); a spec can
+        choose another with its ``standardize`` parameter.
+    stages : tuple of Stage
+        The same computation as modules of :mod:`machinehearing.transforms`; empty
+        when there is no batched version (the extractor then uses ``compute``).
+    numpy_only : callable or None
+        ``numpy_only(params) -> str or None``: why these (resolved) parameters have no
+        batched version although ``stages`` exist, or None when they do.
 
     Examples
     --------
     >>> FEATURES["logmel"].defaults["n_mels"]
     128
-    >>> FEATURES["chroma"].standardize
-    'image'
+    >>> FEATURES["chroma"].standardize, FEATURES["mfcc"].standardize
+    ('image', 'row')
+    >>> [stage.module for stage in FEATURES["delta_mfcc"].stages]
+    ['MelSpectrogram', '_Cepstrum', 'Delta']
     """
 
     compute: Callable[..., np.ndarray]
     defaults: Mapping[str, Any]
     description: str
     standardize: str = "image"
+    stages: tuple[Stage, ...] = ()
+    numpy_only: Callable[[Mapping[str, Any]], str | None] | None = None
 
     def __post_init__(self) -> None:
-        if self.standardize not in ("image", "none"):
-            raise ParameterError(f"standardize={self.standardize!r} must be 'image' or 'none'")
+        _check_rule(self.standardize)
+        if "standardize" in self.defaults:
+            raise ParameterError(
+                "'standardize' is the standardisation rule of every feature, "
+                "not a parameter of its compute function: pass Feature(standardize=...)"
+            )
         object.__setattr__(self, "defaults", MappingProxyType(dict(self.defaults)))
+        object.__setattr__(self, "stages", tuple(self.stages))
+
+    def why_numpy(self, params: Mapping[str, Any]) -> str | None:
+        """Why the batched extractor computes this feature with ``compute``, or None.
+
+        Examples
+        --------
+        >>> FEATURES["chroma"].why_numpy({**FEATURES["chroma"].defaults, "tuning": None})
+        'tuning=None estimates the tuning of each clip'
+        >>> FEATURES["logmel"].why_numpy(FEATURES["logmel"].defaults) is None
+        True
+        """
+        if not self.stages:
+            return "it has no torch stages"
+        return self.numpy_only(params) if self.numpy_only is not None else None
+
+
+def _check_rule(rule: Any) -> str:
+    if rule not in STANDARDIZE_RULES:
+        raise ParameterError(
+            f"standardize={rule!r} must be one of {', '.join(map(repr, STANDARDIZE_RULES))}"
+        )
+    return rule
 
 
 # --------------------------------------------------------------------------- features
@@ -131,34 +232,70 @@ def _cqt_db(y, sr, *, top_db, **params):
     return amplitude_to_db(np.abs(cqt(y, sr=sr, **params)), ref=np.max, top_db=top_db)
 
 
+_STFT_KEYS = tuple(_STFT)
+_MEL_KEYS = tuple(_MEL)
+_MEL_STAGE = Stage("MelSpectrogram", _MEL_KEYS, sr=True)
+_DB_STAGE = Stage("AmplitudeToDB", ("top_db",), {"stype": "power", "ref": "max"})
+_CEPSTRUM_STAGE = Stage(
+    "_Cepstrum", ("n_mels", "n_mfcc", "lifter"), {"dct_type": 2, "norm": "ortho"}
+)
+
+
+def _delta_stage(order: int) -> Stage:
+    return Stage("Delta", ("width",), {"order": order})
+
+
+def _chroma_numpy_only(params: Mapping[str, Any]) -> str | None:
+    return "tuning=None estimates the tuning of each clip" if params["tuning"] is None else None
+
+
 #: name -> :class:`Feature`; every feature maps a mono clip to a 2-D (rows, frames) array
 FEATURES: dict[str, Feature] = {
     "spectrogram_db": Feature(
         _spectrogram_db,
         {**_STFT, "top_db": 80.0},
         "power spectrogram in dB relative to the clip's maximum (1 + n_fft // 2 rows)",
+        stages=(Stage("Spectrogram", _STFT_KEYS, {"power": 2.0}), _DB_STAGE),
     ),
     "logmel": Feature(
         _logmel,
         {**_MEL, "top_db": 80.0},
         "log-mel spectrogram: mel power in dB relative to the clip's maximum (n_mels rows)",
+        stages=(_MEL_STAGE, _DB_STAGE),
     ),
-    "mfcc": Feature(_mfcc, _MFCC, "mel-frequency cepstral coefficients (n_mfcc rows)"),
+    "mfcc": Feature(
+        _mfcc,
+        _MFCC,
+        "mel-frequency cepstral coefficients (n_mfcc rows)",
+        standardize="row",
+        stages=(_MEL_STAGE, _CEPSTRUM_STAGE),
+    ),
     "delta_mfcc": Feature(
-        _delta_mfcc, {**_MFCC, "width": 9}, "first derivative of the MFCC along time"
+        _delta_mfcc,
+        {**_MFCC, "width": 9},
+        "first derivative of the MFCC along time",
+        standardize="row",
+        stages=(_MEL_STAGE, _CEPSTRUM_STAGE, _delta_stage(1)),
     ),
     "delta2_mfcc": Feature(
-        _delta2_mfcc, {**_MFCC, "width": 9}, "second derivative of the MFCC along time"
+        _delta2_mfcc,
+        {**_MFCC, "width": 9},
+        "second derivative of the MFCC along time",
+        standardize="row",
+        stages=(_MEL_STAGE, _CEPSTRUM_STAGE, _delta_stage(2)),
     ),
     "chroma": Feature(
         _chroma,
         {**_STFT, "n_chroma": 12, "tuning": 0.0},
         "chromagram: energy per pitch class, each frame scaled to max 1 (n_chroma rows)",
+        stages=(Stage("Chroma", (*_STFT_KEYS, "n_chroma", "tuning"), sr=True),),
+        numpy_only=_chroma_numpy_only,
     ),
     "contrast": Feature(
         _contrast,
         {**_STFT, "fmin": 200.0, "n_bands": 6, "quantile": 0.02},
         "spectral contrast: peak minus valley in dB per octave band (n_bands + 1 rows)",
+        stages=(Stage("SpectralContrast", (*_STFT_KEYS, "fmin", "n_bands", "quantile"), sr=True),),
     ),
     "cqt_db": Feature(
         _cqt_db,
@@ -203,7 +340,9 @@ class FeatureSpec:
         A key of :data:`FEATURES`.
     params : mapping
         Parameters to set (the others keep the feature's defaults): scalars (bool,
-        int, float, str or None) named in ``FEATURES[name].defaults``.
+        int, float, str or None) named in ``FEATURES[name].defaults``, and
+        ``standardize`` (``"image"``, ``"row"`` or ``"none"``) to override the
+        feature's standardisation rule (:attr:`standardize`).
 
     Raises
     ------
@@ -220,6 +359,8 @@ class FeatureSpec:
     True
     >>> spec.to_dict()
     {'name': 'mfcc', 'params': {'lifter': 22, 'n_mfcc': 20}}
+    >>> spec.standardize, FeatureSpec.parse("mfcc:standardize=image").standardize
+    ('row', 'image')
     """
 
     name: str
@@ -231,13 +372,15 @@ class FeatureSpec:
                 f"unknown feature {name!r}: valid names are {', '.join(sorted(FEATURES))}"
             )
         params = dict(params or {})
-        allowed = FEATURES[name].defaults
+        allowed = {*FEATURES[name].defaults, "standardize"}
         for key, value in params.items():
             if key not in allowed:
                 raise ParameterError(
                     f"feature {name!r} has no parameter {key!r}: "
                     f"its parameters are {', '.join(sorted(allowed))}"
                 )
+            if key == "standardize":
+                _check_rule(value)
             if isinstance(value, np.generic):
                 params[key] = value = value.item()
             if not isinstance(value, _SCALARS):
@@ -302,14 +445,29 @@ class FeatureSpec:
         return cls(data["name"], data.get("params"))
 
     def resolved(self) -> dict[str, Any]:
-        """All parameters: the feature's defaults updated with this spec's.
+        """The parameters of the computation: the feature's defaults updated with this spec's.
+
+        ``standardize`` is not among them (it is :attr:`standardize`).
 
         Examples
         --------
         >>> FeatureSpec.parse("logmel:n_mels=64").resolved()["n_mels"]
         64
         """
-        return {**FEATURES[self.name].defaults, **dict(self.params)}
+        params = dict(self.params)
+        params.pop("standardize", None)
+        return {**FEATURES[self.name].defaults, **params}
+
+    @property
+    def standardize(self) -> str:
+        """The standardisation rule of this spec's image: its own, or the feature's default.
+
+        Examples
+        --------
+        >>> FeatureSpec("logmel").standardize, FeatureSpec("delta_mfcc").standardize
+        ('image', 'row')
+        """
+        return dict(self.params).get("standardize", FEATURES[self.name].standardize)
 
 
 def parse_specs(specs: str | FeatureSpec | Iterable[str | FeatureSpec]) -> list[FeatureSpec]:
@@ -402,7 +560,7 @@ def compute(spec: str | FeatureSpec, y: np.ndarray, sr: float) -> np.ndarray:
     return np.asarray(FEATURES[spec.name].compute(y, sr, **spec.resolved()))
 
 
-def _interpolation_matrix(n_in: int, n_out: int) -> np.ndarray:
+def _linear_weights(n_in: int, n_out: int) -> np.ndarray:
     """``(n_out, n_in)`` linear-interpolation weights with half-pixel centres (edge-clamped)."""
     src = np.maximum((np.arange(n_out) + 0.5) * (n_in / n_out) - 0.5, 0.0)
     low = np.minimum(np.floor(src).astype(int), n_in - 1)
@@ -415,13 +573,72 @@ def _interpolation_matrix(n_in: int, n_out: int) -> np.ndarray:
     return weights
 
 
-def resize(feature: np.ndarray, size: Sequence[int] = (128, 128)) -> np.ndarray:
-    """Resize a 2-D feature to ``size`` by bilinear interpolation.
+def _area_weights(n_in: int, n_out: int) -> np.ndarray:
+    """``(n_out, n_in)`` area-averaging weights: output ``j`` is the mean over its interval.
 
-    Output pixel ``i`` samples the input at ``(i + 0.5) * n_in / n_out - 0.5``
-    (half-pixel centres, clamped at the borders), without anti-aliasing: the
-    same as ``torch.nn.functional.interpolate(mode="bilinear",
-    align_corners=False, antialias=False)``.
+    Output ``j`` covers ``[j, j + 1) * n_in / n_out`` of the input axis, on which input
+    ``i`` is the constant ``x[i]`` over ``[i, i + 1)``; its weight is the length of the
+    overlap divided by the interval's length.
+    """
+    scale = n_in / n_out
+    start = np.arange(n_out)[:, np.newaxis] * scale
+    inputs = np.arange(n_in)[np.newaxis, :]
+    overlap = np.minimum(inputs + 1, start + scale) - np.maximum(inputs, start)
+    return np.maximum(overlap, 0.0) / scale
+
+
+@functools.lru_cache(maxsize=64)
+def resize_weights(n_in: int, n_out: int, antialias: bool = True) -> np.ndarray:
+    """The ``(n_out, n_in)`` matrix that resizes one axis (read-only; float64).
+
+    Shrinking with ``antialias`` averages over the area of each output pixel
+    (every input contributes, with a weight proportional to its overlap);
+    otherwise (growing, or ``antialias=False``) linear interpolation with
+    half-pixel centres.  :func:`resize` and
+    :class:`machinehearing.transforms.ToImage` both use it.
+
+    Parameters
+    ----------
+    n_in, n_out : int > 0
+        Input and output lengths of the axis.
+    antialias : bool
+        Area averaging when shrinking.
+
+    Returns
+    -------
+    np.ndarray [shape=(n_out, n_in)]
+        Each row sums to 1.
+
+    Examples
+    --------
+    >>> resize_weights(4, 2)
+    array([[0.5, 0.5, 0. , 0. ],
+           [0. , 0. , 0.5, 0.5]])
+    >>> resize_weights(3, 2)  # output pixels 1.5 inputs wide
+    array([[0.66666667, 0.33333333, 0.        ],
+           [0.        , 0.33333333, 0.66666667]])
+    """
+    n_in, n_out = _check_positive_int(n_in, "n_in"), _check_positive_int(n_out, "n_out")
+    shrink = antialias and n_out < n_in
+    weights = _area_weights(n_in, n_out) if shrink else _linear_weights(n_in, n_out)
+    weights.flags.writeable = False
+    return weights
+
+
+def resize(
+    feature: np.ndarray, size: Sequence[int] = (128, 128), *, antialias: bool = True
+) -> np.ndarray:
+    """Resize a 2-D feature to ``size``, axis by axis.
+
+    An axis that grows is interpolated linearly: output pixel ``i`` samples the
+    input at ``(i + 0.5) * n_in / n_out - 0.5`` (half-pixel centres, clamped at
+    the borders), as ``torch.nn.functional.interpolate(mode="bilinear",
+    align_corners=False)``.  An axis that shrinks is averaged (``antialias``):
+    output pixel ``j`` is the mean of the input over ``[j, j + 1) * n_in / n_out``,
+    every input frame weighted by its overlap, so each frame counts and a
+    ``k``-fold reduction is the mean of ``k`` frames (``mode="area"``).  Sampling
+    instead (``antialias=False``) would skip frames: 431 frames sampled at 128
+    columns leave 41 % of the frames with no weight at all.
 
     Parameters
     ----------
@@ -429,11 +646,17 @@ def resize(feature: np.ndarray, size: Sequence[int] = (128, 128)) -> np.ndarray:
         The feature.
     size : (int, int)
         Output ``(height, width)``.
+    antialias : bool
+        Average when shrinking (True) or interpolate linearly (False).
 
     Returns
     -------
     np.ndarray [shape=size]
         Float32 (float64 for float64 input).
+
+    See Also
+    --------
+    resize_weights : the matrix applied to each axis.
 
     Examples
     --------
@@ -443,33 +666,45 @@ def resize(feature: np.ndarray, size: Sequence[int] = (128, 128)) -> np.ndarray:
            [0.5 , 0.75, 1.25, 1.5 ],
            [1.5 , 1.75, 2.25, 2.5 ],
            [2.  , 2.25, 2.75, 3.  ]])
+    >>> resize(np.array([[1.0, 3.0, 10.0, 20.0]]), (1, 2))  # the mean of each pair
+    array([[ 2., 15.]])
     """
     feature = _check_feature(feature)
     height, width = _check_size(size)
-    rows = _interpolation_matrix(feature.shape[0], height)
-    cols = _interpolation_matrix(feature.shape[1], width)
+    rows = resize_weights(feature.shape[0], height, bool(antialias))
+    cols = resize_weights(feature.shape[1], width, bool(antialias))
     dtype = np.result_type(feature.dtype, np.float32)
     return (rows @ feature.astype(np.float64) @ cols.T).astype(dtype)
 
 
-def _standardize(image: np.ndarray) -> np.ndarray:
+def _standardize(image: np.ndarray, rule: str) -> np.ndarray:
+    """Apply a standardisation rule to a finite array (rows: the last axis)."""
+    if rule == "none":
+        return image.astype(np.float32)
     image = image.astype(np.float64)
-    std = image.std()
-    if std <= _CONSTANT_RTOL * np.abs(image).max():
-        return np.zeros(image.shape, dtype=np.float32)
-    return ((image - image.mean()) / std).astype(np.float32)
+    axis = None if rule == "image" else -1
+    mean = image.mean(axis=axis, keepdims=True)
+    std = image.std(axis=axis, keepdims=True)
+    constant = std <= _CONSTANT_RTOL * np.abs(image).max(axis=axis, keepdims=True)
+    out = (image - mean) / np.where(constant, 1.0, std)
+    return np.where(constant, 0.0, out).astype(np.float32)
 
 
-def standardize(image: np.ndarray) -> np.ndarray:
-    """Zero mean and unit standard deviation over the whole image.
+def standardize(image: np.ndarray, *, axis: int | None = None) -> np.ndarray:
+    """Zero mean and unit standard deviation, over the whole image or along an axis.
 
-    A constant image (standard deviation below ``1e-5`` of its largest
-    absolute value, i.e. constant up to rounding) becomes zeros.
+    With ``axis=None`` the whole image is standardised (rule ``"image"``); with
+    ``axis=-1`` each row is, over time (rule ``"row"``: for an MFCC image each
+    coefficient, the cepstral mean and variance normalisation of speech
+    recognition).  A constant image or row (standard deviation below ``1e-5`` of
+    its largest absolute value, i.e. constant up to rounding) becomes zeros.
 
     Parameters
     ----------
     image : np.ndarray
-        Any array.
+        Any array (at least 1-D for ``axis=-1``).
+    axis : None or -1
+        Standardise the whole array, or each slice along the last axis.
 
     Returns
     -------
@@ -483,15 +718,33 @@ def standardize(image: np.ndarray) -> np.ndarray:
     >>> standardize(np.full((2, 2), 7.0))
     array([[0., 0.],
            [0., 0.]], dtype=float32)
+    >>> standardize(np.array([[1.0, 3.0], [100.0, 140.0]]), axis=-1)
+    array([[-1.,  1.],
+           [-1.,  1.]], dtype=float32)
     """
     image = np.asarray(image)
     if image.size == 0 or not np.isfinite(image).all():
         raise ParameterError("image must be a non-empty array of finite values")
-    return _standardize(image)
+    if axis is None:
+        return _standardize(image, "image")
+    if axis not in (-1, image.ndim - 1):
+        raise ParameterError(f"axis={axis!r} must be None (whole image) or -1 (each row)")
+    return _standardize(image, "row")
+
+
+def _rule(standardize: bool | str) -> str:
+    """A ``standardize`` argument (bool or rule name) as a rule name."""
+    if standardize is True or standardize is False:
+        return "image" if standardize else "none"
+    return _check_rule(standardize)
 
 
 def to_image(
-    feature: np.ndarray, size: Sequence[int] = (128, 128), *, standardize: bool = True
+    feature: np.ndarray,
+    size: Sequence[int] = (128, 128),
+    *,
+    standardize: bool | str = True,
+    antialias: bool = True,
 ) -> np.ndarray:
     """Resize a feature to an image and (by default) standardise it.
 
@@ -501,8 +754,13 @@ def to_image(
         The feature (rows are frequency or coefficients, columns are time).
     size : (int, int)
         Image ``(height, width)``; see :func:`resize`.
-    standardize : bool
-        Apply :func:`standardize`.
+    standardize : bool or {"image", "row", "none"}
+        The standardisation of the resized image (see :func:`standardize`):
+        ``True`` or ``"image"`` over the whole image, ``"row"`` each row over
+        time, ``False`` or ``"none"`` not at all.  A registry feature's rule is
+        its spec's :attr:`FeatureSpec.standardize`.
+    antialias : bool
+        Average when shrinking, see :func:`resize`.
 
     Returns
     -------
@@ -514,9 +772,12 @@ def to_image(
     >>> image = to_image(np.random.default_rng(0).random((40, 259)))
     >>> image.shape, image.dtype, round(float(image.std()), 4)
     ((128, 128), dtype('float32'), 1.0)
+    >>> rows = to_image(np.random.default_rng(0).random((40, 259)), standardize="row")
+    >>> bool(np.allclose(rows.std(axis=1), 1.0, atol=1e-5))
+    True
     """
-    image = resize(feature, size)
-    return _standardize(image) if standardize else image.astype(np.float32)
+    rule = _rule(standardize)
+    return _standardize(resize(feature, size, antialias=antialias), rule)
 
 
 def stack(images: Sequence[np.ndarray]) -> np.ndarray:
@@ -559,6 +820,10 @@ def extract(
 ) -> np.ndarray:
     """The CNN input of one clip: one standardised feature image per spec.
 
+    Each channel is ``to_image(compute(spec, y, sr), size, standardize=spec.standardize)``:
+    the MFCC family is standardised row by row (each coefficient over time; c0, the
+    loudness, would otherwise dominate the image), the other features over the image.
+
     Parameters
     ----------
     y : np.ndarray [shape=(n,)]
@@ -591,10 +856,5 @@ def extract(
     if seconds is not None:
         y = audio.crop(y, sr, seconds, where="start")
     return stack(
-        [
-            to_image(
-                compute(spec, y, sr), size, standardize=FEATURES[spec.name].standardize == "image"
-            )
-            for spec in specs
-        ]
+        [to_image(compute(spec, y, sr), size, standardize=spec.standardize) for spec in specs]
     )

@@ -66,6 +66,36 @@ def _check_positive_int(value: Any, name: str) -> int:
     return int(value)
 
 
+def _check_stft(n_fft: Any, hop_length: Any, win_length: Any) -> tuple[int, int, int]:
+    """Validate STFT sizes as librosa does; return ``(n_fft, hop_length, win_length)``.
+
+    ``win_length`` defaults to ``n_fft`` and must not exceed it; ``hop_length``
+    defaults to ``win_length // 4``.  Shared by :func:`stft` and
+    :class:`machinehearing.transforms.Spectrogram`.
+    """
+    n_fft = _check_positive_int(n_fft, "n_fft")
+    win_length = n_fft if win_length is None else _check_positive_int(win_length, "win_length")
+    if win_length > n_fft:
+        raise ParameterError(f"win_length={win_length} must be <= n_fft={n_fft}")
+    if hop_length is None:
+        hop_length = win_length // 4
+        if hop_length == 0:
+            raise ParameterError(
+                f"win_length={win_length} is too short for the default hop "
+                "(win_length // 4 = 0): pass hop_length"
+            )
+    return n_fft, _check_positive_int(hop_length, "hop_length"), win_length
+
+
+def _check_pad_mode(pad_mode: Any) -> str:
+    """Reject the numpy.pad modes that make no sense for centring frames (as librosa.stft)."""
+    if pad_mode in _UNSUPPORTED_PAD_MODES:
+        raise ParameterError(
+            f"pad_mode={pad_mode!r} is not supported by stft: use 'constant' or 'reflect'"
+        )
+    return pad_mode
+
+
 def _normalize(S: np.ndarray, *, norm: float | None, axis: int) -> np.ndarray:
     """Scale slices of ``S`` along ``axis`` to unit ``norm`` (= librosa.util.normalize).
 
@@ -294,15 +324,7 @@ def stft(
     64
     """
     y = validate_audio(y)
-    n_fft = _check_positive_int(n_fft, "n_fft")
-    win_length = n_fft if win_length is None else _check_positive_int(win_length, "win_length")
-    if win_length > n_fft:
-        raise ParameterError(f"win_length={win_length} must be <= n_fft={n_fft}")
-    if hop_length is None:
-        hop_length = win_length // 4
-        if hop_length == 0:
-            raise ParameterError(f"win_length={win_length} is too short for the default hop")
-    hop_length = _check_positive_int(hop_length, "hop_length")
+    n_fft, hop_length, win_length = _check_stft(n_fft, hop_length, win_length)
 
     # the analysis window, zero-padded to n_fft so that it sits in the middle of the frame
     w = np.asarray(get_window(window, win_length, fftbins=True), dtype=np.float64)
@@ -310,8 +332,7 @@ def stft(
     w = np.pad(w, (left, n_fft - win_length - left))
 
     if center:
-        if pad_mode in _UNSUPPORTED_PAD_MODES:
-            raise ParameterError(f"pad_mode={pad_mode!r} is not supported by stft")
+        _check_pad_mode(pad_mode)
         if n_fft > y.shape[-1]:
             warnings.warn(
                 f"n_fft={n_fft} is too large for input signal of length={y.shape[-1]}",
@@ -710,6 +731,49 @@ def spectral_rolloff(
     return np.nanmin(reached * freq, axis=-2, keepdims=True)
 
 
+def _contrast_bands(
+    freq: np.ndarray, *, sr: float, fmin: float, n_bands: int, quantile: float
+) -> list[tuple[np.ndarray, int]]:
+    """The bands of :func:`spectral_contrast`: for each, the bins sorted and the count ``n_q``
+    of bins averaged into its peak and valley (as librosa).
+
+    Band 0 holds the frequencies up to ``fmin``, band ``k`` those in
+    ``[fmin 2**(k-1), fmin 2**k]`` plus the bin below, the last band everything up to
+    Nyquist; the top bin of every band but the last is left out of the sort, but counted
+    in ``n_q = max(rint(quantile * bins counted), 1)``.  Shared by the NumPy reference and
+    :class:`machinehearing.transforms.SpectralContrast`.
+    """
+    n_bands = _check_positive_int(n_bands, "n_bands")
+    if not 0.0 < quantile < 1.0:
+        raise ParameterError(f"quantile={quantile} must lie in the range (0, 1)")
+    if not fmin > 0:
+        raise ParameterError(f"fmin={fmin} must be a positive frequency")
+    edges = np.zeros(n_bands + 2)
+    edges[1:] = fmin * 2.0 ** np.arange(n_bands + 1)
+    if np.any(edges[:-1] >= 0.5 * sr):
+        raise ParameterError(
+            f"the top band (from {edges[-2]:g} Hz) exceeds the Nyquist frequency {sr / 2:g} Hz: "
+            "reduce fmin or n_bands"
+        )
+    bands = []
+    for k, (f_low, f_high) in enumerate(zip(edges[:-1], edges[1:])):
+        in_band = (freq >= f_low) & (freq <= f_high)
+        idx = np.flatnonzero(in_band)
+        if idx.size == 0:
+            raise ParameterError(
+                f"spectral contrast band {k} ({f_low:g}-{f_high:g} Hz) holds no frequency bin: "
+                "use a larger n_fft or a larger fmin"
+            )
+        if k > 0:  # bands share their lower edge bin with the band below
+            in_band[idx[0] - 1] = True
+        if k == n_bands:  # the last band runs up to Nyquist
+            in_band[idx[-1] + 1 :] = True
+        bins = np.flatnonzero(in_band)
+        n_q = max(int(np.rint(quantile * bins.size)), 1)
+        bands.append((bins if k == n_bands else bins[:-1], n_q))
+    return bands
+
+
 def spectral_contrast(
     *,
     y: np.ndarray | None = None,
@@ -773,35 +837,13 @@ def spectral_contrast(
     freq = fft_frequencies(sr=sr, n_fft=n_fft) if freq is None else np.atleast_1d(freq)
     if freq.ndim != 1 or len(freq) != S.shape[-2]:
         raise ParameterError(f"freq must have shape ({S.shape[-2]},), got {freq.shape}")
-    n_bands = _check_positive_int(n_bands, "n_bands")
-    if not 0.0 < quantile < 1.0:
-        raise ParameterError(f"quantile={quantile} must lie in the range (0, 1)")
-    if fmin <= 0:
-        raise ParameterError(f"fmin={fmin} must be a positive frequency")
-    edges = np.zeros(n_bands + 2)
-    edges[1:] = fmin * 2.0 ** np.arange(n_bands + 1)
-    if np.any(edges[:-1] >= 0.5 * sr):
-        raise ParameterError(
-            f"the top band (from {edges[-2]:g} Hz) exceeds the Nyquist frequency {sr / 2:g} Hz: "
-            "reduce fmin or n_bands"
-        )
-
+    bands = _contrast_bands(freq, sr=sr, fmin=fmin, n_bands=n_bands, quantile=quantile)
     shape = list(S.shape)
-    shape[-2] = n_bands + 1
+    shape[-2] = len(bands)
     valley = np.zeros(shape)
     peak = np.zeros(shape)
-    for k, (f_low, f_high) in enumerate(zip(edges[:-1], edges[1:])):
-        in_band = (freq >= f_low) & (freq <= f_high)
-        idx = np.flatnonzero(in_band)
-        if k > 0:  # bands share their lower edge bin with the band below
-            in_band[idx[0] - 1] = True
-        if k == n_bands:  # the last band runs up to Nyquist
-            in_band[idx[-1] + 1 :] = True
-        sub_band = S[..., in_band, :]
-        if k < n_bands:
-            sub_band = sub_band[..., :-1, :]
-        n_q = max(int(np.rint(quantile * np.sum(in_band))), 1)
-        ordered = np.sort(sub_band, axis=-2)
+    for k, (bins, n_q) in enumerate(bands):
+        ordered = np.sort(S[..., bins, :], axis=-2)
         valley[..., k, :] = np.mean(ordered[..., :n_q, :], axis=-2)
         peak[..., k, :] = np.mean(ordered[..., -n_q:, :], axis=-2)
     if linear:

@@ -179,3 +179,130 @@ def test_compare_feature_sets_runs_mcnemar_on_every_pair():
         assert row["acc_a"] == metrics.accuracy(y, preds[row["a"]])
     with pytest.raises(ParameterError, match="two"):
         stats.compare_feature_sets(y, {"logmel": y})
+
+
+# --------------------------------------------------------------------------- mid-p, sem, groups
+
+
+def _discordant(b, c):
+    """Labels, A and B predictions with b clips only A gets right and c only B gets right."""
+    y = np.zeros(b + c + 1, dtype=int)  # the last clip: both right
+    a = np.r_[np.zeros(b), np.ones(c), 0].astype(int)
+    other = np.r_[np.ones(b), np.zeros(c), 0].astype(int)
+    return y, a, other
+
+
+@pytest.mark.parametrize(
+    "b, c, expected",
+    [
+        (1, 5, 8 / 64),  # 2 * C(6,0) / 2^6 + C(6,1) / 2^6
+        (0, 4, 1 / 16),  # C(4,0) / 2^4
+        (3, 3, 1.0),  # 2 * (1 + 6 + 15) / 64 + 20 / 64
+        (0, 0, 1.0),  # no discordant clip
+        (10, 0, 1 / 1024),
+    ],
+)
+def test_mcnemar_mid_p_matches_hand_computed_binomial(b, c, expected):
+    result = stats.mcnemar(*_discordant(b, c), mid_p=True)
+    assert (result.b, result.c, result.statistic) == (b, c, min(b, c))
+    assert result.pvalue == pytest.approx(expected, rel=1e-12)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(0, 300), st.integers(0, 300))
+def test_mcnemar_mid_p_equals_scipy_binomial(b, c):
+    n, k = b + c, min(b, c)
+    expected = 2 * scipy.stats.binom.cdf(k, n, 0.5) - scipy.stats.binom.pmf(k, n, 0.5)
+    exact = stats.mcnemar(*_discordant(b, c)).pvalue
+    mid = stats.mcnemar(*_discordant(b, c), mid_p=True).pvalue
+    assert mid == pytest.approx(expected, rel=1e-9, abs=1e-300)
+    assert mid <= exact  # the mid-p value is the less conservative one
+
+
+def test_compare_feature_sets_passes_mid_p_on():
+    y, a, other = _discordant(2, 7)
+    (row,) = stats.compare_feature_sets(y, {"a": a, "b": other}, mid_p=True)
+    assert row["pvalue"] == stats.mcnemar(y, a, other, mid_p=True).pvalue
+
+
+@pytest.mark.parametrize("values", [[0.8, 0.82, 0.78, 0.85, 0.75], [0.1, 0.9], [3.0, 3.0, 3.0]])
+def test_sem_equals_scipy(values):
+    assert stats.sem(values) == pytest.approx(scipy.stats.sem(values), rel=1e-12)
+    assert stats.sem(values, ddof=0) == pytest.approx(scipy.stats.sem(values, ddof=0), rel=1e-12)
+    assert stats.crossval_summary(values)["sem"] == pytest.approx(stats.sem(values), rel=1e-12)
+
+
+def test_sem_of_one_value_is_undefined():
+    assert math.isnan(stats.sem([0.7])) and math.isnan(stats.crossval_summary([0.7])["sem"])
+
+
+@pytest.mark.parametrize(
+    "values, kwargs, match",
+    [([], {}, "values"), ([0.5, float("nan")], {}, "NaN"), ([0.5, 0.6], dict(ddof=-1), "ddof")],
+)
+def test_sem_rejects_bad_input(values, kwargs, match):
+    with pytest.raises(ParameterError, match=match):
+        stats.sem(values, **kwargs)
+
+
+def test_bootstrap_ci_with_one_clip_per_group_equals_the_clip_bootstrap():
+    rng = np.random.default_rng(10)
+    y_true, y_pred = _labels_with_accuracy(150, 0.7, rng)
+    ids = np.array([f"clip-{i:03d}.wav" for i in range(150)])
+    for metric in (metrics.accuracy, lambda t, p: metrics.accuracy(t, p)):
+        by_clip = stats.bootstrap_ci(y_true, y_pred, n_boot=200, seed=4, metric=metric)
+        by_group = stats.bootstrap_ci(y_true, y_pred, n_boot=200, seed=4, metric=metric, groups=ids)
+        assert by_group == by_clip
+
+
+def test_bootstrap_ci_over_groups_takes_whole_groups():
+    # hand-computed: recording "a" has 3 takes, all right, "b" one take, wrong. Resampling
+    # two recordings gives aa (accuracy 1), ab or ba (3/4) or bb (0) with probabilities
+    # 1/4, 1/2, 1/4, so the 30 % and 70 % quantiles are both 3/4. Over clips the number
+    # right is Binomial(4, 3/4): P(<= 2) = 67/256, P(<= 3) = 175/256 = 0.68 < 0.7, so the
+    # 70 % quantile is 1.
+    y_true, y_pred = [0, 0, 0, 0], [0, 0, 0, 1]
+    groups = ["a", "b", "a", "a"]
+    grouped = stats.bootstrap_ci(y_true, y_pred, confidence=0.4, n_boot=4000, groups=groups)
+    assert grouped == (0.75, 0.75)
+    by_clip = stats.bootstrap_ci(y_true, y_pred, confidence=0.4, n_boot=4000)
+    assert by_clip == (0.75, 1.0)
+
+
+def test_bootstrap_ci_over_groups_metric_path_matches_the_accuracy_path():
+    rng = np.random.default_rng(11)
+    y_true, y_pred = _labels_with_accuracy(120, 0.6, rng)
+    groups = rng.integers(0, 30, 120)
+    fast = stats.bootstrap_ci(y_true, y_pred, n_boot=300, seed=2, groups=groups)
+    generic = stats.bootstrap_ci(
+        y_true, y_pred, n_boot=300, seed=2, groups=groups, metric=lambda t, p: np.mean(t == p)
+    )
+    assert fast == pytest.approx(generic, abs=1e-12)
+
+
+def test_bootstrap_ci_over_recordings_keeps_its_coverage_with_correlated_takes():
+    # 60 recordings x 5 takes; a recording's skill p ~ Beta(1.5, 0.5) (mean 0.75, intra-class
+    # correlation 1/3): the clip bootstrap's standard error is 1.5x too small and covers
+    # about 80 % of the time (issue 12), the recording bootstrap close to 95 %
+    rng = np.random.default_rng(0)
+    n_rec, takes, trials, truth = 60, 5, 300, 0.75
+    recording = np.repeat(np.arange(n_rec), takes)
+    y_true = np.zeros(n_rec * takes, dtype=int)
+    covered = {"clips": 0, "recordings": 0}
+    for trial in range(trials):
+        skill = rng.beta(1.5, 0.5, n_rec)
+        y_pred = (rng.random(n_rec * takes) >= skill[recording]).astype(int)
+        for kind, groups in (("clips", None), ("recordings", recording)):
+            low, high = stats.bootstrap_ci(y_true, y_pred, n_boot=400, seed=trial, groups=groups)
+            covered[kind] += low <= truth <= high
+    grouped, ungrouped = covered["recordings"] / trials, covered["clips"] / trials
+    assert grouped >= 0.9
+    assert ungrouped <= 0.85 and grouped - ungrouped >= 0.1
+
+
+@pytest.mark.parametrize(
+    "groups, match", [([0, 1, 2], "one group id per clip"), ([5, 5, 5, 5], "single group")]
+)
+def test_bootstrap_ci_rejects_bad_groups(groups, match):
+    with pytest.raises(ParameterError, match=match):
+        stats.bootstrap_ci([0, 1, 0, 1], [0, 1, 1, 1], groups=groups)

@@ -19,12 +19,13 @@ from machinehearing.features import (
     extract,
     parse_specs,
     resize,
+    resize_weights,
     stack,
     standardize,
     to_image,
 )
 from machinehearing.features.images import Feature
-from machinehearing.transforms import FeatureExtractor
+from machinehearing.transforms import FeatureExtractor, NumpyFallbackWarning
 
 SR = 16000
 
@@ -147,7 +148,9 @@ def test_registry_has_the_course_features_and_defaults():
 
 def test_feature_rejects_an_unknown_standardisation_rule():
     with pytest.raises(ParameterError, match="standardize"):
-        Feature(lambda y, sr: y[None], {}, "identity", standardize="row")
+        Feature(lambda y, sr: y[None], {}, "identity", standardize="column")
+    with pytest.raises(ParameterError, match="standardize"):
+        Feature(lambda y, sr, *, standardize: y[None], {"standardize": 1}, "identity")
 
 
 def test_a_registered_feature_is_usable_everywhere_with_its_standardisation_rule(monkeypatch):
@@ -164,8 +167,10 @@ def test_a_registered_feature_is_usable_everywhere_with_its_standardisation_rule
     assert compute(spec, y, SR).shape == (800, 20)
     image = extract(y, SR, [spec], size=(8, 10))[0]
     np.testing.assert_allclose(image, resize(frame_energy(y, SR, hop_length=800), (8, 10)))
-    # the batched extractor has no torch module for it and uses this definition per clip
-    batch = FeatureExtractor([spec, "logmel"], SR, size=(8, 10))(torch.from_numpy(y[None]))
+    # the batched extractor has no torch stages for it, says so, and uses this definition
+    with pytest.warns(NumpyFallbackWarning, match="'energy:hop_length=800'"):
+        extractor = FeatureExtractor([spec, "logmel"], SR, size=(8, 10))
+    batch = extractor(torch.from_numpy(y[None]))
     np.testing.assert_allclose(batch[0, 0].numpy(), image, rtol=1e-6)
 
 
@@ -235,24 +240,89 @@ def test_resize_matches_hand_computed_upsampling():
 
 
 def test_resize_matches_hand_computed_downsampling():
-    # output pixels sample the input at 0.5 and 2.5: averages of neighbours, no anti-aliasing
-    out = resize(np.array([[1.0, 3.0, 10.0, 20.0]]), (1, 2))
-    np.testing.assert_allclose(out, [[2.0, 15.0]])
+    # area averaging: each output pixel is the mean of the two input pixels it covers
+    out = resize(np.array([[1.0, 3.0, 10.0, 20.0, 5.0, 7.0]]), (1, 3))
+    np.testing.assert_allclose(out, [[2.0, 15.0, 6.0]])
+    # 3 -> 2: output pixels cover [0, 1.5) and [1.5, 3), weights 2/3 and 1/3
+    out = resize(np.array([[3.0, 6.0, 9.0]]), (1, 2))
+    np.testing.assert_allclose(out, [[4.0, 8.0]])
 
 
-@pytest.mark.parametrize(
-    ("shape", "size"),
-    [((40, 259), (128, 128)), ((128, 94), (128, 128)), ((1025, 87), (128, 128)),
-     ((12, 7), (64, 200)), ((7, 259), (128, 64)), ((3, 3), (3, 3)), ((1, 5), (4, 2))],
-)  # fmt: skip
-def test_resize_equals_torch_bilinear_interpolate(shape, size):
+#: (shape, size): the course's images (431 frames of a 5 s clip at 44.1 kHz to 128
+#: columns, 40 MFCC and 12 chroma rows up to 128), integer and odd ratios
+RESIZE_CASES = [
+    ((40, 259), (128, 128)), ((128, 431), (128, 128)), ((1025, 87), (128, 128)),
+    ((12, 7), (64, 200)), ((7, 259), (128, 64)), ((3, 3), (3, 3)), ((1, 5), (4, 2)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("shape", "size"), RESIZE_CASES)
+def test_resize_without_antialias_equals_torch_bilinear_interpolate(shape, size):
     x = np.random.default_rng(sum(shape)).standard_normal(shape).astype(np.float32)
     expected = F.interpolate(
         torch.from_numpy(x)[None, None], size=size, mode="bilinear", align_corners=False
     )[0, 0].numpy()
-    actual = resize(x, size)
+    actual = resize(x, size, antialias=False)
     assert actual.dtype == np.float32 and actual.shape == size
     np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-5)
+    if size[0] >= shape[0] and size[1] >= shape[1]:  # growing: anti-aliasing changes nothing
+        np.testing.assert_array_equal(resize(x, size), actual)
+
+
+def _area_oracle(x: np.ndarray, n_out: int) -> np.ndarray:
+    """Area averages along the last axis from the running integral of the piecewise-constant
+    input: the mean over [a, b) is (I(b) - I(a)) / (b - a), I linear between integers."""
+    n_in = x.shape[-1]
+    integral = np.concatenate([np.zeros((*x.shape[:-1], 1)), np.cumsum(x, axis=-1)], axis=-1)
+    edges = np.arange(n_out + 1) * n_in / n_out
+    at_edges = np.stack([np.interp(edges, np.arange(n_in + 1), row) for row in integral])
+    return np.diff(at_edges, axis=-1) / (n_in / n_out)
+
+
+@pytest.mark.parametrize(("n_in", "n_out"), [(431, 128), (259, 128), (1025, 128), (5, 3), (9, 1)])
+def test_resize_shrinks_by_area_averaging(n_in, n_out):
+    x = np.random.default_rng(n_in).standard_normal((4, n_in))
+    np.testing.assert_allclose(resize(x, (4, n_out)), _area_oracle(x, n_out), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        resize(x.T, (n_out, 4)), _area_oracle(x, n_out).T, rtol=1e-5, atol=1e-5
+    )
+
+
+@pytest.mark.parametrize(("shape", "size"), [((128, 430), (64, 86)), ((40, 256), (20, 128))])
+def test_resize_by_an_integer_factor_equals_torch_area_and_pil_box(shape, size):
+    from PIL import Image
+
+    x = np.random.default_rng(3).standard_normal(shape).astype(np.float32)
+    area = F.interpolate(torch.from_numpy(x)[None, None], size=size, mode="area")[0, 0].numpy()
+    box = np.asarray(Image.fromarray(x).resize(size[::-1], Image.Resampling.BOX))
+    actual = resize(x, size)
+    np.testing.assert_allclose(actual, area, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(actual, box, rtol=1e-5, atol=1e-5)
+    # the mean of each k x l block, so the mean of the image is kept
+    assert actual.mean() == pytest.approx(x.mean(), abs=1e-6)
+
+
+@pytest.mark.parametrize(("n_in", "n_out"), [(431, 128), (259, 128), (87, 64), (1025, 128)])
+def test_shrinking_weighs_every_frame_and_keeps_constants_and_means(n_in, n_out):
+    weights = resize_weights(n_in, n_out)
+    # every frame counts, and equally: n_out / n_in (so the mean is kept at any ratio)
+    np.testing.assert_allclose(weights.sum(axis=0), n_out / n_in, rtol=1e-12)
+    np.testing.assert_allclose(weights.sum(axis=1), 1.0, rtol=1e-12)  # constants stay
+    x = np.random.default_rng(n_in).standard_normal((3, n_in))
+    assert resize(x, (3, n_out)).mean() == pytest.approx(x.mean(), abs=1e-6)
+    np.testing.assert_allclose(resize(np.full((3, n_in), -42.0), (3, n_out)), -42.0)
+
+
+def test_sampling_instead_of_averaging_skips_frames():
+    # issue 12: bilinear sampling of 431 frames at 128 columns gives 41 % of them no weight
+    skipped = (resize_weights(431, 128, antialias=False).sum(axis=0) == 0).mean()
+    assert skipped == pytest.approx(0.41, abs=0.005)
+    assert (resize_weights(431, 128).sum(axis=0) > 0).all()
+
+
+def test_resize_weights_are_read_only():
+    with pytest.raises(ValueError, match="read-only"):
+        resize_weights(10, 4)[0, 0] = 1.0
 
 
 @pytest.mark.parametrize(
@@ -269,6 +339,8 @@ def test_resize_equals_torch_bilinear_interpolate(shape, size):
 def test_resize_rejects_bad_input(feature, size, match):
     with pytest.raises(ParameterError, match=match):
         resize(feature, size)
+    with pytest.raises(ParameterError, match=match):
+        to_image(feature, size)
 
 
 # --------------------------------------------------------------------------- standardize / image
@@ -287,6 +359,35 @@ def test_standardize_maps_constant_images_to_zeros(value):
     assert not standardize(np.full((5, 7), value)).any()
     image = to_image(np.full((3, 40), np.float32(value)), (16, 16))  # rounding in the resize
     assert image.dtype == np.float32 and not image.any()
+
+
+def test_standardize_rows_gives_each_row_zero_mean_unit_std():
+    x = np.random.default_rng(0).normal(-40.0, 12.0, (50, 60)) * np.arange(1, 51)[:, None]
+    x[7] = 3.5  # a constant row becomes zeros
+    z = standardize(x, axis=-1)
+    centred = x - x.mean(axis=1, keepdims=True)
+    expected = centred / np.where(np.arange(50)[:, None] == 7, 1.0, x.std(axis=1, keepdims=True))
+    np.testing.assert_allclose(z, expected, rtol=1e-5, atol=1e-5)
+    assert not z[7].any()
+    with pytest.raises(ParameterError, match="axis=0"):
+        standardize(x, axis=0)
+
+
+@pytest.mark.parametrize(
+    ("standardize_", "rule"), [(True, "image"), (False, "none"), ("row", "row"), ("none", "none")]
+)
+def test_to_image_takes_a_rule_or_a_bool(standardize_, rule):
+    x = np.random.default_rng(2).random((40, 431)) * np.arange(1, 41)[:, None]
+    image = to_image(x, (128, 128), standardize=standardize_)
+    resized = resize(x, (128, 128))
+    expected = {
+        "image": standardize(resized),
+        "row": standardize(resized, axis=-1),
+        "none": resized.astype(np.float32),
+    }[rule]
+    np.testing.assert_array_equal(image, expected)
+    with pytest.raises(ParameterError, match="standardize='rows'"):
+        to_image(x, standardize="rows")
 
 
 def test_to_image_resizes_then_standardizes():
@@ -317,7 +418,9 @@ def test_stack_makes_float32_channels_and_checks_shapes():
 def test_extract_stacks_standardized_images_of_each_spec(clip, specs, size, seconds):
     out = extract(clip, SR, specs, size=size, seconds=seconds)
     y = clip if seconds is None else clip[: int(seconds * SR)]
-    expected = np.stack([to_image(compute(s, y, SR), size) for s in parse_specs(specs)])
+    expected = np.stack(
+        [to_image(compute(s, y, SR), size, standardize=s.standardize) for s in parse_specs(specs)]
+    )
     assert out.shape == (len(parse_specs(specs)), *size) and out.dtype == np.float32
     np.testing.assert_array_equal(out, expected)
 
@@ -340,6 +443,43 @@ def test_extract_course_preset_gives_one_128x128_channel_per_spec(clip):
 def test_extract_of_silence_is_finite():
     out = extract(np.zeros(SR, np.float32), SR, "logmel,chroma,spectrogram_db,mfcc")
     assert np.isfinite(out).all()
-    assert not out[:3].any()  # constant features become zero images
-    # MFCC of silence is not constant: c0 = -100 dB * sqrt(n_mels), the others 0
-    assert out[3].std() == pytest.approx(1.0, abs=1e-5)
+    # constant features become zero images; the MFCC of silence (c0 = -100 dB * sqrt(n_mels),
+    # the others 0) is constant along every row, and its rows are standardised
+    assert not out.any()
+    whole = extract(np.zeros(SR, np.float32), SR, "mfcc:standardize=image")[0]
+    assert whole.std() == pytest.approx(1.0, abs=1e-5)
+
+
+@pytest.mark.parametrize("name", ["mfcc", "delta_mfcc", "delta2_mfcc"])
+def test_extract_standardises_mfcc_images_per_coefficient(clip, name):
+    # c0 is the loudness: over the whole image it would dominate the rows c >= 3
+    assert FeatureSpec(name).standardize == "row"
+    image = extract(clip, SR, name)[0]
+    np.testing.assert_allclose(image.mean(axis=1), 0.0, atol=1e-5)
+    np.testing.assert_allclose(image.std(axis=1), 1.0, atol=1e-4)
+    feature = compute(name, clip, SR)
+    np.testing.assert_array_equal(image, to_image(feature, standardize="row"))
+    whole = extract(clip, SR, f"{name}:standardize=image")[0]
+    np.testing.assert_array_equal(whole, to_image(feature, standardize="image"))
+
+
+def test_mfcc_rows_are_squeezed_by_whole_image_standardisation():
+    # why the MFCC family's rule is "row": noise whose loudness changes every 0.1 s; over the
+    # whole image c0 (the loudness) takes the variance and the rows of c >= 3 keep a
+    # fraction of it (issue 12: 0.2-0.4 standard units)
+    rng = np.random.default_rng(1)
+    y = (rng.standard_normal(2 * SR) * np.repeat(rng.random(20), SR // 10)).astype(np.float32)
+    whole = extract(y, SR, "mfcc:standardize=image")[0]
+    rows_c3_up = whole[int(np.ceil(3 * 128 / 40)) :]
+    assert np.median(rows_c3_up.std(axis=1)) < 0.5
+    rows = extract(y, SR, "mfcc")[0]
+    np.testing.assert_allclose(rows.std(axis=1), 1.0, atol=1e-4)
+
+
+def test_feature_spec_standardize_is_a_validated_spec_parameter():
+    spec = FeatureSpec.parse("logmel:standardize=row")
+    assert spec.standardize == "row" and "standardize" not in spec.resolved()
+    assert FeatureSpec.parse(str(spec)) == spec
+    assert FeatureSpec.from_dict(spec.to_dict()) == spec
+    with pytest.raises(ParameterError, match="standardize='column'"):
+        FeatureSpec("logmel", {"standardize": "column"})
