@@ -4,7 +4,11 @@ and the feature cache with its torch ``Dataset``.
 - :mod:`~machinehearing.datasets.esc50` -- ``CLASSES``, ``CATEGORIES``, ``load_metadata``,
   ``LabelMap``, ``fold_split``, ``course_split``
 - :mod:`~machinehearing.datasets.download` -- ``download``, ``verify``
-- :mod:`~machinehearing.datasets.synthetic` -- ``make_esc50_like``
+- :mod:`~machinehearing.datasets.synthetic` -- ``make_esc50_like``, ``course_dataset``,
+  ``synthesize`` (recipes in :mod:`~machinehearing.datasets.recipes`, built from the
+  primitives of :mod:`~machinehearing.datasets.sounds`)
+- :mod:`~machinehearing.datasets.examples` -- ``example``, ``describe``, ``is_synthetic``
+  (real recordings by name, or marked synthetic stand-ins offline)
 - :mod:`~machinehearing.datasets.cache` -- ``precompute``, ``FeatureCache``, ``ESC50Dataset``,
   ``make_loader``
 
@@ -37,11 +41,17 @@ _NAMES = {
     **{name: ".download" for name in ["URL", "SHA256", "verify", "VerifyReport"]},
     "make_esc50_like": ".synthetic",
     "course_dataset": ".synthetic",
+    "synthesize": ".synthetic",
+    **{name: ".examples" for name in ["example", "describe", "is_synthetic", "list_examples",
+                                      "StandInWarning", "EXAMPLES"]},
     **{
         name: ".cache"
         for name in ["precompute", "FeatureCache", "ESC50Dataset", "make_loader"]
     },
-    **{name: "." + name for name in ["esc50", "download", "synthetic", "cache"]},
+    **{
+        name: "." + name
+        for name in ["esc50", "download", "synthetic", "sounds", "recipes", "examples", "cache"]
+    },
 }
 
 __getattr__, __dir__, __all__ = attach(__name__, _NAMES)

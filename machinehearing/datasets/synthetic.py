@@ -24,17 +24,20 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 import tempfile
 import wave
-from collections.abc import Callable
+from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
 
 import numpy as np
+import scipy.fft
 from tqdm.auto import tqdm
 
 from ..errors import DataError, ParameterError
+from . import sounds
 from .download import replace_dir
 from .esc50 import (
     AUDIO_DIR,
@@ -45,8 +48,16 @@ from .esc50 import (
     METADATA_FILE,
     N_FOLDS,
 )
+from .recipes import RECIPES, Context, draw_params, voice_layers
 
-__all__ = ["make_esc50_like", "course_dataset", "synthetic_targets", "MARKER_FILE", "CACHE_ENV"]
+__all__ = [
+    "make_esc50_like",
+    "course_dataset",
+    "synthesize",
+    "synthetic_targets",
+    "MARKER_FILE",
+    "CACHE_ENV",
+]
 
 #: environment variable naming where generated data is kept (default ~/.cache/machinehearing)
 CACHE_ENV = "MACHINEHEARING_CACHE"
@@ -77,126 +88,146 @@ def synthetic_targets(n_classes: int) -> list[int]:
 
 
 # ---------------------------------------------------------------------------------------------
-# sound families: f(rng, t, sr, k, dev) -> float32 signal; k = class index in its category
-# (0-9), dev = per-source deviation factor around 1
+# rendering: a recording's class parameters and its room, then each take's events and nuisances
 # ---------------------------------------------------------------------------------------------
 
-
-def _phase(freq: np.ndarray, sr: int) -> np.ndarray:
-    """Phase (radians, wrapped to one turn) of an oscillator with instantaneous ``freq`` (Hz).
-
-    Accumulated in float32 cycles: the rounding drift over a few seconds is far below a cycle.
-    """
-    cycles = np.cumsum(np.asarray(freq, dtype=np.float32) / np.float32(sr))
-    cycles -= np.floor(cycles)
-    return np.float32(2 * np.pi) * cycles
+#: probability that a take has an event of another class mixed in
+INTRUDER_PROBABILITY = 0.5
+#: probability that a take ends in digital silence (the clip was shorter than 5 s)
+PADDING_PROBABILITY = 0.4
+#: the recording index of :func:`synthesize` (datasets number their recordings from 0)
+_SYNTHESIZE_GROUP = 1 << 30
 
 
-def _white(rng, shape) -> np.ndarray:
-    """Uniform white noise with unit variance (cheaper to draw than Gaussian noise)."""
-    return (rng.random(shape, dtype=np.float32) - np.float32(0.5)) * np.float32(np.sqrt(12))
+@dataclass(frozen=True)
+class _Recording:
+    """What the takes of one source recording share: the sound's parameters, room, channel."""
+
+    params: list
+    rt60: float
+    direct: float
+    tilt: float
+    colour: float
+    snr: float
 
 
-def _band_noise(rng, n: int, sr: int, center: float, octaves: float) -> np.ndarray:
-    """Noise with a Gaussian band shape in log-frequency, unit RMS."""
-    freqs = np.fft.rfftfreq(n, 1.0 / sr).astype(np.float32)
-    logdist = np.log2(np.maximum(freqs, 1.0) / np.float32(center)) / np.float32(octaves)
-    gain = np.exp(np.float32(-0.5) * logdist**2)
-    spectrum = _white(rng, (2, freqs.size))
-    noise = np.fft.irfft((spectrum[0] + 1j * spectrum[1]) * gain, n).astype(np.float32)
-    return noise / (np.sqrt(np.mean(noise**2)) + np.float32(1e-12))
+def _recording(seed: int, target: int, group: int) -> _Recording:
+    rng = np.random.default_rng([seed, target, group])
+    return _Recording(
+        params=draw_params(rng, RECIPES[CLASSES[target]]),
+        rt60=float(np.exp(rng.uniform(np.log(0.05), np.log(0.8)))),
+        direct=float(np.exp(rng.uniform(np.log(0.3), np.log(10.0)))),
+        tilt=float(rng.uniform(-4.0, 4.0)),
+        colour=float(rng.uniform(0.0, 2.0)),
+        snr=float(rng.uniform(0.0, 20.0)),
+    )
 
 
-def _calls(rng, t, sr, k, dev):
-    f0 = min(180.0 * 2 ** (0.4 * k) * dev, 0.3 * sr)
-    n_harm = 2 + k % 4
-    rate = (1.5 + (0.7 * k) % 4) * dev
-    duty = 0.35 + 0.1 * (k % 3)
-    vibrato = 1 + 0.03 * np.sin(2 * np.pi * 5.0 * t + rng.uniform(0, 2 * np.pi))
-    phase = _phase(f0 * vibrato, sr)
-    y = np.zeros_like(t)
-    for h in range(1, n_harm + 1):
-        if h * f0 < 0.45 * sr:
-            y += (np.sin(h * phase) / h).astype(np.float32)
-    pos = np.mod(t * rate + rng.uniform(), 1.0)
-    envelope = np.where(pos < duty, np.sin(np.pi * pos / duty) ** 2, 0.0)
-    return y * envelope
-
-
-def _noise_bands(rng, t, sr, k, dev):
-    center = min(200.0 * 2 ** (0.55 * k) * dev, 0.35 * sr)
-    octaves = 0.25 + 0.15 * ((3 * k) % 10) / 3
-    swell_rate = (0.3 + 0.5 * (k % 5)) * dev
-    swell = 1 + 0.6 * np.sin(2 * np.pi * swell_rate * t + rng.uniform(0, 2 * np.pi))
-    return _band_noise(rng, t.size, sr, center, octaves) * swell
-
-
-def _pulse_trains(rng, t, sr, k, dev):
-    rate = 1.5 * 1.35**k * dev
-    decay = 0.005 + 0.055 * ((7 * k) % 10) / 9
-    length = int(min(5 * decay, 0.25) * sr)
-    burst = _band_noise(rng, length, sr, min(800.0 * 2 ** (0.3 * (k % 7)), 0.35 * sr), 1.0)
-    burst *= np.exp(-np.arange(length, dtype=np.float32) / (decay * sr))
-    y = np.zeros_like(t)
-    period = sr / rate
-    onset = rng.uniform(0, period)
-    while onset < t.size:
-        start = int(onset)
-        stop = min(start + length, t.size)
-        y[start:stop] += burst[: stop - start] * rng.uniform(0.6, 1.0)
-        onset += period * rng.uniform(0.85, 1.15)
-    return y
-
-
-def _chirps(rng, t, sr, k, dev):
-    f_start = 300.0 * 1.25**k * dev
-    span = 1.0 + 0.5 * (k % 3)
-    rate = (1.0 + 0.4 * ((3 * k) % 8)) * dev
-    pos = np.mod(t * rate + rng.uniform(), 1.0)
-    octave = span * (pos if k % 2 == 0 else 1 - pos)
-    freq = np.minimum(f_start * 2**octave, 0.45 * sr)
-    envelope = np.where(pos < 0.8, np.sin(np.pi * pos / 0.8), 0.0)
-    return (np.sin(_phase(freq, sr)) * envelope).astype(np.float32)
-
-
-def _am_fm(rng, t, sr, k, dev):
-    carrier = min(100.0 * 1.4**k * dev, 0.2 * sr)
-    fm_rate = 0.3 + 1.5 * (k % 4)
-    fm_depth = 0.05 + 0.25 * ((5 * k) % 10) / 9
-    am_rate = 8.0 + 4.0 * (k % 5)
-    freq = carrier * (1 + fm_depth * np.sin(2 * np.pi * fm_rate * t + rng.uniform(0, 2 * np.pi)))
-    phase = _phase(freq, sr)
-    y = (np.sin(phase) + 0.5 * np.sin(2 * phase) + 0.25 * np.sin(3 * phase)).astype(np.float32)
-    return y * (1 + 0.5 * np.sin(2 * np.pi * am_rate * t))
-
-
-_FAMILIES: tuple[Callable, ...] = (_calls, _noise_bands, _pulse_trains, _chirps, _am_fm)
-
-
-def _render_clip(target: int, t: np.ndarray, sr: int, seed: int, group: int, take: int):
-    """One clip as int16 samples; depends only on its arguments (not on generation order)."""
-    source_rng = np.random.default_rng([seed, target, group])
-    dev = float(np.exp(source_rng.normal(0.0, 0.05)))
+def _render(
+    target: int, *, n: int, sr: int, seed: int, group: int, take: int, nuisances: bool = True
+) -> np.ndarray:
+    """One take as float32 samples in [-1, 1]; depends only on its arguments."""
+    rec = _recording(seed, target, group)
     rng = np.random.default_rng([seed, target, group, take + 1])
-    family = _FAMILIES[target // _CLASSES_PER_CATEGORY]
-    event = family(rng, t, sr, target % _CLASSES_PER_CATEGORY, dev).astype(np.float32)
-    # random onset and length with 20 ms fades
-    n = t.size
-    start = int(rng.uniform(0.0, 0.3) * n)
-    stop = start + int(rng.uniform(0.5, 1.0) * (n - start))
-    fade = max(1, min(int(0.02 * sr), (stop - start) // 2))
-    mask = np.zeros(n, dtype=np.float32)
-    mask[start:stop] = 1.0
-    ramp = np.linspace(0.0, 1.0, fade, dtype=np.float32)
-    mask[start : start + fade] = ramp
-    mask[stop - fade : stop] = ramp[::-1]
-    event *= mask
-    event_rms = np.sqrt(np.mean(event[start:stop] ** 2)) + 1e-12
-    snr_db = rng.uniform(3.0, 25.0)
-    noise = _white(rng, n) * np.float32(event_rms * 10 ** (-snr_db / 20))
-    y = event + noise
-    y *= rng.uniform(0.05, 0.9) / (np.max(np.abs(y)) + 1e-12)
+    duration = n / sr
+    room = (sounds.room_response(rng, sr=sr, rt60=rec.rt60, direct=rec.direct) if nuisances
+            else np.ones(1, np.float32))
+    n_fft = scipy.fft.next_fast_len(n + room.size, real=True)
+    freqs = scipy.fft.rfftfreq(n_fft, 1 / sr).astype(np.float32)
+    padded = nuisances and rng.random() < PADDING_PROBABILITY
+    stop = duration * rng.uniform(0.3, 0.9) if padded else duration
+    start = rng.uniform(0.0, 0.25) * stop if nuisances else 0.0
+    ctx = Context(rng, n, sr, start, stop, freqs)
+    x = sounds.spectrum(voice_layers(ctx, rec.params), n_fft=n_fft)
+    if nuisances and rng.random() < INTRUDER_PROBABILITY:
+        other = int(rng.choice([t for t in range(len(CLASSES)) if t != target]))
+        length = min(rng.uniform(0.5, 2.0), stop)
+        begin = rng.uniform(0.0, stop - length)
+        intruder = Context(rng, n, sr, begin, begin + length, freqs)
+        params = draw_params(rng, RECIPES[CLASSES[other]])
+        x += sounds.spectrum(voice_layers(intruder, params), n_fft=n_fft) * np.float32(
+            10 ** (rng.uniform(-20.0, -3.0) / 20))
+    if nuisances:
+        x *= scipy.fft.rfft(room, n_fft) * sounds.tilt_gain(freqs, rec.tilt)
+        snr = float(np.clip(rec.snr + rng.normal(0.0, 2.0), 0.0, 20.0))
+        signal_power = sounds.energy(x, n_fft=n_fft) / (stop * sr)
+        noise = sounds.coloured_noise_spectrum(rng, freqs, rec.colour)
+        noise_power = sounds.energy(noise, n_fft=n_fft) / n_fft
+        x += noise * np.float32(np.sqrt(signal_power / noise_power * 10 ** (-snr / 10)))
+    y = scipy.fft.irfft(x, n_fft)[:n].astype(np.float32)
+    if padded:
+        cut = int(stop * sr)
+        fade = min(int(0.01 * sr), cut)
+        y[cut - fade : cut] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)
+        y[cut:] = 0.0
+    peak = rng.uniform(0.1, 0.9) if nuisances else 0.9
+    return y * np.float32(peak / (np.max(np.abs(y)) + 1e-12))
+
+
+def synthesize(
+    name: str | int,
+    *,
+    sr: int = 44100,
+    duration: float = 5.0,
+    seed: int = 0,
+    nuisances: bool = False,
+) -> np.ndarray:
+    """One recording of the synthetic class ``name`` (a class name or target), float32.
+
+    By default the class's recipe alone (no room, channel, background or other event), as a
+    clean illustration of what the recipe does; ``nuisances=True`` gives a take as it
+    appears in :func:`make_esc50_like`. It is a *synthetic stand-in* for the class: say so
+    wherever it is shown.
+
+    Parameters
+    ----------
+    name : str or int
+        An ESC-50 class name (``"dog"``) or target (0-49).
+    sr : int, default=44100
+        Sampling rate.
+    duration : float, default=5.0
+        Seconds.
+    seed : int, default=0
+        Seed; another seed is another recording of the class.
+    nuisances : bool, default=False
+        Add the dataset's nuisances (reverberation, tilt, noise, another class's event,
+        onset, gain, silence padding).
+
+    Returns
+    -------
+    np.ndarray, shape (round(duration * sr),)
+        Samples with a peak of at most 0.9.
+
+    Examples
+    --------
+    >>> y = synthesize("church_bells", sr=16000, duration=2.0)
+    >>> y.shape, y.dtype, bool(0 < abs(y).max() <= 0.9)
+    ((32000,), dtype('float32'), True)
+    """
+    target = CLASSES.index(name) if isinstance(name, str) and name in CLASSES else name
+    if isinstance(target, bool) or not isinstance(target, int) or not 0 <= target < len(CLASSES):
+        raise ParameterError(f"name must be an ESC-50 class name or a target 0-49, got {name!r}")
+    _check_params(1, sr, duration)
+    return _render(target, n=int(round(duration * sr)), sr=sr, seed=seed, group=_SYNTHESIZE_GROUP, take=0,
+                   nuisances=nuisances)
+
+
+def _render_clip(target: int, n: int, sr: int, seed: int, group: int, take: int) -> np.ndarray:
+    """One take as 16-bit samples (see :func:`_render`)."""
+    y = _render(target, n=n, sr=sr, seed=seed, group=group, take=take)
     return np.round(y * 32767).astype(np.int16)
+
+
+def _write_clip(job: tuple) -> None:
+    path, *args = job
+    _write_wav(path, _render_clip(*args), args[2])
+
+
+def _workers(n_jobs: int | None, n_clips: int) -> int:
+    """Processes to use: ``n_jobs`` (None: every core), one for small sets (< 64 clips)."""
+    if n_jobs is None:
+        n_jobs = os.cpu_count() or 1
+    return max(1, min(n_jobs, n_clips // 32))
 
 
 def _write_wav(path: Path, samples: np.ndarray, sr: int) -> None:
@@ -256,6 +287,7 @@ def make_esc50_like(
     duration: float = 5.0,
     seed: int = 0,
     progress: bool = True,
+    n_jobs: int | None = None,
 ) -> Path:
     """Write a synthetic dataset with the on-disk layout of ESC-50.
 
@@ -282,6 +314,9 @@ def make_esc50_like(
         Seed; the same parameters give byte-identical files.
     progress : bool, default True
         Show a progress bar.
+    n_jobs : int, optional
+        Processes rendering clips (default: one per CPU core; small sets use one). Every
+        clip depends only on its own parameters, so the files do not depend on ``n_jobs``.
 
     Returns
     -------
@@ -316,16 +351,27 @@ def make_esc50_like(
                         "or remove it")
     root.parent.mkdir(parents=True, exist_ok=True)
     rows = _layout(n_classes, clips_per_class, seed)
-    t = np.arange(int(round(duration * sr)), dtype=np.float32) / np.float32(sr)
+    n = int(round(duration * sr))
     tmp = Path(tempfile.mkdtemp(prefix=f".{root.name}.", suffix=".tmp", dir=root.parent))
     try:
         (tmp / AUDIO_DIR).mkdir()
         (tmp / METADATA_FILE).parent.mkdir()
-        bar = tqdm(rows, desc=f"synthetic ESC-50 ({len(targets)} classes)", unit="clip",
-                   disable=not progress)
-        for row in bar:
-            y = _render_clip(row["target"], t, sr, seed, row["_group"], row["_take"])
-            _write_wav(tmp / AUDIO_DIR / row["filename"], y, sr)
+        jobs = [(tmp / AUDIO_DIR / row["filename"], row["target"], n, sr, seed, row["_group"],
+                 row["_take"]) for row in rows]
+        workers = _workers(n_jobs, len(jobs))
+        bar = tqdm(total=len(jobs), desc=f"synthetic ESC-50 ({len(targets)} classes)",
+                   unit="clip", disable=not progress)
+        with bar:
+            if workers == 1:
+                for job in jobs:
+                    _write_clip(job)
+                    bar.update()
+            else:
+                from joblib import Parallel, delayed
+
+                run = Parallel(n_jobs=workers, return_as="generator", batch_size=8)
+                for _ in run(delayed(_write_clip)(job) for job in jobs):
+                    bar.update()
         with (tmp / METADATA_FILE).open("w", newline="", encoding="utf-8") as f:
             writer = csv.writer(f, lineterminator="\n")
             writer.writerow(COLUMNS)

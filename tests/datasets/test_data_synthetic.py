@@ -132,7 +132,7 @@ def test_classes_are_learnable_across_folds(esc50_root):
         centroids = np.stack([x[train & (y == t)].mean(axis=0) for t in targets])
         dist = ((x[~train, None, :] - centroids[None]) ** 2).sum(axis=-1)
         correct += np.sum(targets[dist.argmin(axis=1)] == y[~train])
-    assert correct / len(clips) > 0.5  # chance: 0.1
+    assert correct / len(clips) > 0.3  # chance: 0.1; not separable by design (issue 13)
 
 
 def test_course_dataset_uses_the_real_data_when_configured(monkeypatch, tmp_path):
