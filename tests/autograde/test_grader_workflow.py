@@ -170,3 +170,20 @@ def test_grade_refuses_without_bubblewrap_unless_insecure(class_root, tmp_path, 
     assert main([*args, "--insecure"]) == 0
     data = json.loads((tmp_path / "out" / "correct" / "results.json").read_text())
     assert data["extra_data"]["isolation"] == "none" and "isolation: none" in data["output"]
+
+
+def test_ci_example_builds_its_shard_matrix_from_the_input(tmp_path):
+    yaml = pytest.importorskip("yaml")
+    workflow = yaml.safe_load((ROOT / "autograde" / "ci" / "grade.yml").read_text())
+    grade = workflow["jobs"]["grade"]
+    assert grade["strategy"]["matrix"]["shard"] == "${{ fromJSON(needs.plan.outputs.shards) }}"
+    script = workflow["jobs"]["plan"]["steps"][0]["run"]
+    for shards in (1, 4):  # the plan step's script, run as the runner would
+        output = tmp_path / f"output{shards}"
+        run = subprocess.run(["bash", "-c", script.replace("${{ inputs.shards }}", str(shards))],
+                             env={**os.environ, "GITHUB_OUTPUT": str(output)},
+                             capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        line = output.read_text().strip()
+        assert json.loads(line.split("=", 1)[1]) == list(range(1, shards + 1))
+    assert "bubblewrap" in grade["steps"][1]["run"]
