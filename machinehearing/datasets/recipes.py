@@ -333,7 +333,7 @@ def draw_params(
     --------
     >>> params = draw_params(np.random.default_rng(0), RECIPES["dog"])
     >>> params[0][0], round(params[0][1]["f0"] / RECIPES["dog"][0][1]["f0"], 2)
-    ('calls', 1.13)
+    ('calls', 1.03)
     """
     drawn = []
     for voice, params in recipe:

@@ -208,8 +208,9 @@ def synthesize(
     if isinstance(target, bool) or not isinstance(target, int) or not 0 <= target < len(CLASSES):
         raise ParameterError(f"name must be an ESC-50 class name or a target 0-49, got {name!r}")
     _check_params(1, sr, duration)
-    return _render(target, n=int(round(duration * sr)), sr=sr, seed=seed,
-                   group=_SYNTHESIZE_GROUP, take=0, nuisances=nuisances)
+    n = int(round(duration * sr))
+    return _render(target, n=n, sr=sr, seed=seed, group=_SYNTHESIZE_GROUP, take=0,
+                   nuisances=nuisances)
 
 
 def _render_clip(target: int, n: int, sr: int, seed: int, group: int, take: int) -> np.ndarray:
