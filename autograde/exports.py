@@ -29,10 +29,11 @@ from pathlib import Path
 
 from machinehearing._io import atomic_write_text
 
+from .lms import safe_cell
 from .model import Exercise, ExerciseResult, SubmissionResult
 
 __all__ = ["gradescope_results", "write_results", "read_results", "load_results",
-           "grades_csv", "junit_xml", "write_class_files", "markdown_escape", "csv_cell"]
+           "grades_csv", "junit_xml", "write_class_files", "markdown_escape"]
 
 
 def _signature(records: list[dict], name: str, isolation: str, secret: str) -> str:
@@ -56,18 +57,6 @@ def markdown_escape(text: str) -> str:
     \\<img src=x onerror=alert\\(1\\)\\> \\*\\*bold\\*\\*
     """
     return _MARKDOWN.sub(r"\\\1", _CONTROL.sub("", text))
-
-
-def csv_cell(text: str) -> str:
-    """A CSV cell that a spreadsheet shows as text, never runs as a formula.
-
-    Examples
-    --------
-    >>> print(csv_cell("=HYPERLINK(1)"), csv_cell("alice"))
-    '=HYPERLINK(1) alice
-    """
-    text = _CONTROL.sub("", str(text))
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _xml_text(text: str | None) -> str:
@@ -200,7 +189,8 @@ def grades_csv(results: dict[str, list[ExerciseResult]], exercises: Sequence[Exe
     for student, records in sorted(results.items()):
         scores = {r.id: r.score for r in records}
         row = [f"{scores[i]:g}" if i in scores else "" for i in ids]
-        writer.writerow([csv_cell(student), *row, f"{sum(scores.get(i, 0.0) for i in ids):g}",
+        total = sum(scores.get(i, 0.0) for i in ids)
+        writer.writerow([safe_cell(_CONTROL.sub("", student)), *row, f"{total:g}",
                          f"{max_score:g}"])
     return buf.getvalue()
 

@@ -66,7 +66,7 @@ __all__ = ["precompute", "FeatureCache", "ESC50Dataset", "make_loader", "cache_k
 #: storage types of the cache
 DTYPES = ("float32", "float16")
 
-_FORMAT = 1
+_FORMAT = 2
 _ARRAY, _INDEX, _PROGRESS, _COMPLETE = "features.npy", "index.json", "progress.json", "complete"
 
 

@@ -34,6 +34,11 @@ PUBLIC_MODULES = [
     "machinehearing.datasets.download",
     "machinehearing.datasets.synthetic",
     "machinehearing.datasets.cache",
+    "machinehearing.datasets.sounds",
+    "machinehearing.datasets.recipes",
+    "machinehearing.datasets.examples",
+    "machinehearing.baseline",
+    "machinehearing.submit",
     "machinehearing.models",
     "machinehearing.train",
     "machinehearing.metrics",
@@ -53,6 +58,14 @@ PUBLIC_MODULES = [
     "autograde.exports",
     "autograde.feedback",
     "autograde.release",
+    "autograde.model",
+    "autograde.sandbox",
+    "autograde.sandbox.transport",
+    "autograde.sandbox.seccomp",
+    "autograde.lms",
+    "autograde.late",
+    "autograde.similarity",
+    "autograde.checkpoints",
 ]
 
 _DIRECTIVE = re.compile(r"^\.\. (currentmodule|autosummary)::\s*(\S*)")
