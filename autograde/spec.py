@@ -87,9 +87,6 @@ shown). Ready-made predicates live in :mod:`autograde.hints` (``same_as``, ``sca
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
 from .model import (
     Case,
     CaseGenerator,
@@ -104,6 +101,7 @@ from .model import (
     parse_memory,
     plain_array,
 )
+from .sandbox.child import resolve
 
 __all__ = [
     "Case",
@@ -121,26 +119,6 @@ __all__ = [
     "plain_array",
     "hints",
 ]
-
-
-def resolve(dotted: str) -> Any:
-    """Import ``"package.module.attr"`` (the longest importable module prefix).
-
-    Examples
-    --------
-    >>> resolve("numpy.linalg.norm").__name__
-    'norm'
-    """
-    parts = dotted.split(".")
-    for i in range(len(parts), 0, -1):
-        try:
-            obj = importlib.import_module(".".join(parts[:i]))
-        except ImportError:
-            continue
-        for attr in parts[i:]:
-            obj = getattr(obj, attr)
-        return obj
-    raise ImportError(f"cannot import {dotted!r}")
 
 
 # Re-exported so that a declaration needs one import line for the spec and the hints.

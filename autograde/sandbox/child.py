@@ -29,14 +29,21 @@ from typing import Any
 from . import drivers, seccomp
 from .transport import TransportError, decode, encode, recv_message, send_message
 
-__all__ = ["serve"]
+__all__ = ["serve", "resolve"]
 
 
 class ForbiddenCall(BaseException):
     """Raised in the child when the student's code calls a forbidden function."""
 
 
-def _resolve(dotted: str) -> Any:
+def resolve(dotted: str) -> Any:
+    """Import ``"package.module.attr"`` (the longest importable module prefix).
+
+    Examples
+    --------
+    >>> resolve("numpy.linalg.norm").__name__
+    'norm'
+    """
     import importlib
 
     parts = dotted.split(".")
@@ -48,7 +55,7 @@ def _resolve(dotted: str) -> Any:
         for attr in parts[i:]:
             obj = getattr(obj, attr)
         return obj
-    raise ImportError(dotted)
+    raise ImportError(f"cannot import {dotted!r}")
 
 
 class Guard:
@@ -82,7 +89,7 @@ class Guard:
         resolved = {}
         for name in names:
             try:
-                resolved[name] = _resolve(name)
+                resolved[name] = resolve(name)
             except Exception:  # noqa: BLE001 - what is not there cannot be called
                 continue
         return resolved
