@@ -493,6 +493,12 @@ def _group_credit(exercise: Exercise, passed: list[bool]) -> float:
     return float(all(passed))
 
 
+#: what a failed hidden case says, by the kind of failure (never the child's own words)
+_HIDDEN_TEXT = {"not_implemented": "not implemented", "forbidden": "a forbidden call",
+                "memory": "out of memory", "missing": "the function is missing",
+                "exit": "called sys.exit", "size": "the output is too large",
+                "type": "not a torch.nn.Module", "state_dict": "the weights do not fit"}
+
 _STATUS_OF_KIND = {"not_implemented": "not implemented", "forbidden": "forbidden",
                    "memory": "memory", "missing": "missing"}
 
@@ -553,10 +559,10 @@ def score(prepared: Sequence[Prepared], outcomes: Sequence[Outcome], *,
                 statuses.append(_STATUS_OF_KIND.get(kind, "failed"))
                 if kind == "forbidden":
                     forbidden_hit = forbidden_hit or got["error"]
-                message = got["error"] if is_public or kind != "exception" else (
-                    got["error"].split(":", 1)[0])
-                results.append(CaseResult(is_public, False, kind,
-                                          f"{label}: {message}" if is_public else message))
+                # a hidden case's text is the grader's own: the child's could carry the input
+                message = f"{label}: {got['error']}" if is_public else _HIDDEN_TEXT.get(
+                    kind, "failed (an exception)")
+                results.append(CaseResult(is_public, False, kind, message))
                 continue
             try:
                 verdict = check(got["value"], expected, case)

@@ -292,7 +292,6 @@ def serve(sock: int, log: int, job: dict) -> None:
 def _serve(sock: int, job: dict) -> None:
     _set_limits(job)
     module_file = job["module"]
-    sys.path.extend(job["paths"])
     if job.get("torch"):
         import torch  # noqa: F401 - loaded before the filter and the student's code
     resolved = Guard.resolve(list(job.get("forbidden", ())))
@@ -301,6 +300,7 @@ def _serve(sock: int, job: dict) -> None:
                             "message": "the sandbox could not install its system-call filter"},
                      [])
         os._exit(0)
+    sys.path.extend(job["paths"])  # only now: nothing of the submission runs unfiltered
     import importlib.util
 
     name = Path(module_file).stem

@@ -8,6 +8,10 @@ grader's requests on its socket:
   a socket pair to the grader, and its log): fork a child that runs :func:`.child.serve`;
 - ``{"cmd": "kill", "id": n}``: kill that child (a timeout);
 
+It is the sandbox's PID 1 (bubblewrap's ``--as-pid-1``) and not dumpable, so that no child
+can write into its memory through ``/proc``; when it ends, the kernel ends every process of
+the sandbox.
+
 and reports ``{"event": "exit", "id": n, "status": code}`` when a child has ended (code as
 :func:`os.waitstatus_to_exitcode`: negative for a signal). A child cannot forge these: it
 closes the server's socket before any student code runs. It can kill the server (they share
@@ -41,9 +45,18 @@ def _preload(preload: dict) -> None:
             importlib.import_module(name)
 
 
+def _not_dumpable() -> None:
+    """``PR_SET_DUMPABLE 0``: no process of the sandbox's user can open this one's
+    ``/proc/<pid>/mem`` (or ptrace it); forked children inherit the setting."""
+    import ctypes
+
+    ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)
+
+
 def main(fd: int, preload: dict) -> None:
     """Serve spawn and kill requests on the socket ``fd`` until the grader closes it."""
     sock = socket.socket(fileno=fd)
+    _not_dumpable()
     _preload(preload)
     sock.sendall(json.dumps({"event": "ready"}).encode())
     children: dict[int, int] = {}  # pid -> request id

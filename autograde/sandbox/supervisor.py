@@ -67,6 +67,7 @@ CHILD_MODULES = ("transport.py", "seccomp.py", "child.py", "forkserver.py", "dri
 #: largest file the child may write (RLIMIT_FSIZE), and the size of its /tmp
 MAX_FILE_BYTES = 64 * 2**20
 TMP_BYTES = 256 * 2**20
+SHM_BYTES = 64 * 2**20
 #: largest submission file copied into the sandbox
 MAX_SOURCE_BYTES = 4 * 2**20
 #: seconds a sandbox may take to start and import its libraries
@@ -383,7 +384,7 @@ class Sandbox:
             self.proc = subprocess.Popen(command, env=env, cwd=cwd, stdin=subprocess.DEVNULL,
                                          stdout=log, stderr=subprocess.STDOUT,
                                          pass_fds=(theirs.fileno(),), start_new_session=True,
-                                         close_fds=True)
+                                         close_fds=True, preexec_fn=_limit_output)
         theirs.close()
         self.sock, self.ready, self.exits, self.started = ours, False, {}, time.monotonic()
 
@@ -428,9 +429,11 @@ class Sandbox:
             self._link_views(Path(inside["site"]), Path(inside["lib"]))
             Path(inside["home"]).mkdir(mode=0o700, exist_ok=True)
             return boot, child_env(inside["home"]), inside["home"]
+        # --as-pid-1: the fork server is the namespace's init (no unfiltered reaper beside the
+        # student's code); when it dies, everything in the sandbox dies with it
         args = ["bwrap", "--unshare-all", "--unshare-user", "--die-with-parent",
-                "--new-session", "--clearenv", "--uid", "65534", "--gid", "65534",
-                "--hostname", "sandbox", "--proc", "/proc", "--dev", "/dev"]
+                "--new-session", "--as-pid-1", "--clearenv", "--uid", "65534", "--gid",
+                "65534", "--hostname", "sandbox", "--proc", "/proc", "--dev", "/dev"]
         if _bwrap_has("--disable-userns"):
             args.append("--disable-userns")
         for top in ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32"):
@@ -457,12 +460,14 @@ class Sandbox:
             args += ["--ro-bind", host, f"{inside['lib']}/{rel}"]
         args += ["--ro-bind", str(_runner_dir()), inside["runner"],
                  "--ro-bind", str(self.submission), inside["submission"],
-                 "--size", str(TMP_BYTES), "--tmpfs", "/tmp", "--chdir", "/tmp"]
+                 "--size", str(TMP_BYTES), "--tmpfs", "/tmp",
+                 "--size", str(SHM_BYTES), "--tmpfs", "/dev/shm", "--chdir", "/tmp"]
         if self.device == "cuda":
             for node in sorted(Path("/dev").glob("nvidia*")):
                 args += ["--dev-bind", str(node), str(node)]
         for key, value in child_env("/tmp").items():
             args += ["--setenv", key, value]
+        args += ["--remount-ro", "/"]  # nothing writable but /tmp and /dev/shm (both capped)
         return args + ["--", *boot], {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, \
             str(self.workdir)
 
@@ -687,6 +692,14 @@ class Sandbox:
             self.close()
             return "crash", "the sandbox stopped (its processes were killed)"
         return describe_exit(status, memory, self.log_tail(), module)
+
+
+def _limit_output() -> None:
+    """In the sandbox's first process, before bubblewrap: its log is capped like the child's."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_FILE_BYTES, MAX_FILE_BYTES))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
 def describe_exit(status: int, memory: int | None, log: str, module: str) -> tuple[str, str]:

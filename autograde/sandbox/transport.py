@@ -197,7 +197,7 @@ def load_npy(blob: bytes) -> np.ndarray:
             shape, fortran, dtype = np.lib.format.read_array_header_2_0(stream)
         else:
             raise TransportError(f"unsupported .npy version {version}")
-    except ValueError as exc:
+    except (ValueError, SyntaxError, MemoryError) as exc:
         raise TransportError(f"a malformed .npy header ({exc})") from None
     if dtype.hasobject or dtype.kind not in "biufc" or dtype.fields is not None:
         raise TransportError(f"an array of dtype {dtype} (numeric dtypes only)")
@@ -208,8 +208,13 @@ def load_npy(blob: bytes) -> np.ndarray:
     if size * dtype.itemsize != len(blob) - offset:
         raise TransportError(f"an array header of shape {shape} that does not match its "
                              f"{len(blob) - offset} bytes")
-    data = np.frombuffer(blob, dtype=dtype, count=size, offset=offset)
-    return data.reshape(shape, order="F" if fortran else "C").copy()
+    if len(shape) > 32:
+        raise TransportError(f"an array of {len(shape)} dimensions")
+    try:
+        data = np.frombuffer(blob, dtype=dtype, count=size, offset=offset)
+        return data.reshape(shape, order="F" if fortran else "C").copy()
+    except (ValueError, MemoryError, OverflowError) as exc:
+        raise TransportError(f"an array that cannot be rebuilt ({exc})") from None
 
 
 # ------------------------------------------------------------------------ messages

@@ -66,6 +66,10 @@ EXPECTED = {
     "kill_grader": (3.0, {"9.1-hann": (1.0, "passed", "")}),
     "kill_everything": (2.0, {"9.1-hann": (0.0, "crash", "tried to start a process or to "
                                                          "leave the sandbox")}),
+    "proc_mem": (3.0, {"9.1-hann": (1.0, "passed", "")}),
+    "plant_files": (3.0, {"9.1-hann": (1.0, "passed", "")}),
+    "pre_filter_package": (3.0, {"9.1-hann": (1.0, "passed", "")}),
+    "leak_hidden": (2.0, {"9.1-hann": (0.0, "not implemented", "HIDDEN n=8")}),
     "fork_bomb": (2.0, {"9.1-hann": (0.0, "crash", "tried to start a process")}),
     "int80_fork": (2.0, {"9.1-hann": (0.0, "crash", "tried to start a process")}),
 }
@@ -165,6 +169,7 @@ def test_hidden_cases_are_not_revealed(graded):
                 if not case["public"] and not case["passed"]:
                     assert "case" not in case["message"]
                     assert "len=" not in case["message"]
+                    assert "HIDDEN" not in case["message"]
 
 
 def test_hints_name_the_mistake(graded):
