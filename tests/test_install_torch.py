@@ -109,11 +109,15 @@ def test_an_empty_index_installs_from_the_default_index(python):
 def test_the_makefile_uses_the_cpu_index_unless_torch_is_chosen():
     root = SCRIPT.parents[1]
 
+    # the variables an enclosing make (the README's ``make test``) exports would leak in
+    leaked = ("TORCH", "TORCH_INDEX", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")
+    clean = {k: v for k, v in os.environ.items() if k not in leaked}
+
     def dry_run(*args: str, env: dict | None = None) -> str:
         done = subprocess.run(
             ["make", "-n", "-p", "install", *args],
             cwd=root,
-            env={**os.environ, **(env or {})},
+            env={**clean, **(env or {})},
             capture_output=True,
             text=True,
             check=False,
